@@ -1,0 +1,142 @@
+"""RFC 8785 (JCS) canonical JSON, restricted to the values entries may hold.
+
+Entries hold no floats (DESIGN §3), so every number is an integer that an IEEE double
+represents exactly; with that restriction, RFC 8785 §3.2.2 number serialisation is the
+integer's decimal form, and string escaping (§3.2.2.2) is what ``json.dumps`` does with
+``ensure_ascii=False``. What remains is the key order: RFC 8785 §3.2.3 sorts object keys by
+their UTF-16 code units, which differs from Python's code-point order only when a key holds
+characters above U+FFFF.
+
+``canonical_bytes`` is the one encoder of the project; ``parse_canonical`` is its strict
+inverse, refusing anything that would not re-encode to the very same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from verifier.errors import FormatError
+from verifier.limits import MAX_JSON_DEPTH, MAX_SAFE_INTEGER
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_SORTED_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, sort_keys=True)
+
+
+def _utf16_key(key: str) -> bytes:
+    return key.encode("utf-16-be", "surrogatepass")
+
+
+def _check(value: Any, depth: int, path: str) -> bool:
+    """Check ``value`` holds only JCS-safe types; return whether a key holds a character above U+FFFF."""
+    kind = type(value)
+    if kind is str or value is None or kind is bool:
+        return False
+    if kind is int:
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            raise FormatError(f"{path}: integer {value} is outside ±(2^53−1)", path=path)
+        return False
+    if depth >= MAX_JSON_DEPTH:
+        raise FormatError(f"{path}: nested deeper than {MAX_JSON_DEPTH} levels", path=path)
+    astral = False
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                raise FormatError(f"{path}: object key {key!r} is not a string", path=path)
+            if not key.isascii() and _ASTRAL.search(key):
+                astral = True
+            if _check(item, depth + 1, f"{path}.{key}"):
+                astral = True
+        return astral
+    if kind is list or kind is tuple:
+        for i, item in enumerate(value):
+            if _check(item, depth + 1, f"{path}[{i}]"):
+                astral = True
+        return astral
+    if kind is float:
+        raise FormatError(f"{path}: floating-point numbers are not allowed in entries", path=path)
+    raise FormatError(f"{path}: {kind.__name__} is not a JSON value", path=path)
+
+
+def _utf16_sorted(value: Any) -> Any:
+    """A copy of ``value`` whose objects list their keys in UTF-16 code-unit order."""
+    if isinstance(value, dict):
+        return {key: _utf16_sorted(value[key]) for key in sorted(value, key=_utf16_key)}
+    if isinstance(value, list | tuple):
+        return [_utf16_sorted(item) for item in value]
+    return value
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """Encode ``value`` as RFC 8785 canonical JSON in UTF-8.
+
+    Raises:
+        FormatError: a float, an integer beyond ±(2^53−1), a non-string key, a lone surrogate,
+            nesting deeper than ``MAX_JSON_DEPTH``, or a non-JSON type.
+    """
+    # Code-point order (sort_keys) equals UTF-16 order unless a key holds an astral character.
+    if _check(value, 0, "$"):
+        text = _ENCODER.encode(_utf16_sorted(value))
+    else:
+        text = _SORTED_ENCODER.encode(value)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise FormatError("string holds a lone surrogate, which is not valid Unicode", path="$") from exc
+
+
+def _refuse_float(text: str) -> Any:
+    raise FormatError(f"number {text} is not an integer: floats are not allowed in entries")
+
+
+def _refuse_constant(text: str) -> Any:
+    raise FormatError(f"{text} is not a JSON value")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise FormatError(f"duplicate object key {key!r}", key=key)
+        result[key] = value
+    return result
+
+
+def parse_json_strict(data: bytes) -> Any:
+    """Parse UTF-8 JSON, refusing duplicate keys, floats, NaN and Infinity.
+
+    Raises:
+        FormatError: the bytes are not UTF-8 or not such JSON.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"not valid UTF-8 at byte {exc.start}", offset=exc.start) from exc
+    try:
+        return json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_float=_refuse_float,
+            parse_constant=_refuse_constant,
+        )
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    except RecursionError as exc:
+        raise FormatError("JSON nested too deeply") from exc
+
+
+def parse_canonical(data: bytes) -> Any:
+    """Parse bytes that must be exactly the canonical encoding of what they hold.
+
+    Raises:
+        FormatError: not strict JSON, or not in canonical form (key order, white space,
+            escapes, number form).
+    """
+    value = parse_json_strict(data)
+    if canonical_bytes(value) != data:
+        raise FormatError("not in RFC 8785 canonical form")
+    return value

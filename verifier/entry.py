@@ -1,0 +1,354 @@
+"""The log's entry formats (DESIGN §3): ``hotline.transition/v1``, ``hotline.key/v1``, ``hotline.policy/v1``.
+
+An entry is the RFC 8785 canonical JSON of one record. ``parse_entry`` is strict: the bytes must
+be canonical, within the size limits, of a known schema, with no unknown or missing fields.
+``encode_entry`` validates a record against the same rules and returns its canonical bytes, so
+the producer can never write what the verifier would refuse.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from verifier.canonical import canonical_bytes, parse_canonical
+from verifier.errors import FormatError
+from verifier.limits import MAX_ATTRS_BYTES, MAX_ENTRY_BYTES, MAX_STRING_CHARS
+from verifier.merkle import leaf_hash
+
+TRANSITION_V1 = "hotline.transition/v1"
+KEY_V1 = "hotline.key/v1"
+POLICY_V1 = "hotline.policy/v1"
+
+TICKET_RE = re.compile(r"[A-Za-z0-9-]{4,40}")
+CODE_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+ORG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+KEY_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+POLICY_ID_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}@[0-9a-f]{12}")
+HASH_HEX_RE = re.compile(r"[0-9a-f]{64}")
+COMMITMENT_RE = re.compile(r"sha256:[0-9a-f]{64}")
+ORIGIN_RE = re.compile(r"[\x21-\x7e]{1,255}")
+# RFC 3339 with an explicit offset and exactly millisecond precision (DESIGN §3).
+AT_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(Z|[+-]\d{2}:\d{2})")
+
+
+def _fail(path: str, message: str, value: Any = None) -> FormatError:
+    return FormatError(f"{path}: {message}", path=path, value=value)
+
+
+def _string(record: Mapping[str, Any], field: str, pattern: re.Pattern[str], what: str) -> str:
+    value = record.get(field)
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise _fail(field, f"must be {what}", value)
+    return value
+
+
+def parse_at(value: Any, path: str = "at") -> datetime:
+    """Parse an entry's RFC 3339 time (offset required, millisecond precision).
+
+    Raises:
+        FormatError: not that form, or not a real date and time.
+    """
+    if not isinstance(value, str) or not AT_RE.fullmatch(value):
+        raise _fail(path, "must be RFC 3339 with milliseconds and an offset, e.g. 2026-03-02T09:15:00.123+08:00", value)
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise _fail(path, f"is not a valid date and time ({exc})", value) from exc
+
+
+def _check_fields(record: Mapping[str, Any], required: frozenset[str], optional: frozenset[str]) -> None:
+    missing = sorted(required - record.keys())
+    if missing:
+        raise _fail(missing[0], "is required")
+    unknown = sorted(record.keys() - required - optional)
+    if unknown:
+        raise _fail(unknown[0], "is not a field of this schema")
+
+
+def _check_strings(value: Any, path: str) -> None:
+    if isinstance(value, str):
+        if len(value) > MAX_STRING_CHARS:
+            raise _fail(path, f"string longer than {MAX_STRING_CHARS} characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(key, f"{path} key")
+            _check_strings(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_strings(item, f"{path}[{i}]")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acted: organisation code, role from the policy, optional registered key id."""
+
+    org: str
+    role: str
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A parsed ``hotline.transition/v1`` entry; ``data`` is its canonical bytes."""
+
+    data: bytes
+    log: str
+    ticket: str
+    seq: int
+    prev: str | None
+    event: str
+    from_state: str | None
+    to_state: str
+    actor: Actor
+    at: str
+    policy: str
+    attrs: Mapping[str, Any]
+    payload: str | None
+    sig: str | None
+
+    @property
+    def leaf_hash(self) -> bytes:
+        return leaf_hash(self.data)
+
+    def signed_bytes(self) -> bytes:
+        """The bytes an actor's signature covers: the canonical entry without ``sig``."""
+        record = parse_canonical(self.data)
+        record.pop("sig", None)
+        return canonical_bytes(record)
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    """A parsed ``hotline.key/v1`` entry: an actor key registered or revoked."""
+
+    data: bytes
+    log: str
+    op: str
+    key: str
+    org: str
+    role: str | None
+    public_key: bytes | None
+    at: str
+
+    @property
+    def leaf_hash(self) -> bytes:
+        return leaf_hash(self.data)
+
+
+@dataclass(frozen=True)
+class PolicyEntry:
+    """A parsed ``hotline.policy/v1`` entry: a workflow policy published in full."""
+
+    data: bytes
+    log: str
+    id: str
+    at: str
+    document: Mapping[str, Any]
+
+    @property
+    def leaf_hash(self) -> bytes:
+        return leaf_hash(self.data)
+
+
+Entry = Transition | KeyEntry | PolicyEntry
+
+_TRANSITION_REQUIRED = frozenset(
+    {"v", "log", "ticket", "seq", "prev", "event", "from", "to", "actor", "at", "policy", "attrs", "payload"}
+)
+
+
+def _transition(record: Mapping[str, Any], data: bytes) -> Transition:
+    _check_fields(record, _TRANSITION_REQUIRED, frozenset({"sig"}))
+    log = _string(record, "log", ORIGIN_RE, "a log origin (printable ASCII, no spaces)")
+    ticket = _string(record, "ticket", TICKET_RE, "4–40 characters of A–Z, a–z, 0–9 and '-'")
+    seq = record["seq"]
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        raise _fail("seq", "must be an integer ≥ 1", seq)
+    prev = record["prev"]
+    if seq == 1:
+        if prev is not None:
+            raise _fail("prev", "must be null when seq is 1", prev)
+    elif not isinstance(prev, str) or not HASH_HEX_RE.fullmatch(prev):
+        raise _fail("prev", "must be the previous entry's leaf hash in lowercase hex", prev)
+    event = _string(record, "event", CODE_RE, "an event name from the policy")
+    from_state = record["from"]
+    if seq == 1:
+        if from_state is not None:
+            raise _fail("from", "must be null when seq is 1", from_state)
+    elif not isinstance(from_state, str) or not CODE_RE.fullmatch(from_state):
+        raise _fail("from", "must be a state code", from_state)
+    to_state = _string(record, "to", CODE_RE, "a state code")
+    actor_record = record["actor"]
+    if not isinstance(actor_record, dict):
+        raise _fail("actor", "must be an object {org, role, key?}", actor_record)
+    try:
+        _check_fields(actor_record, frozenset({"org", "role"}), frozenset({"key"}))
+    except FormatError as exc:
+        raise _fail(f"actor.{exc.evidence['path']}", exc.message.split(": ", 1)[1]) from exc
+    org = _string(actor_record, "org", ORG_RE, "an organisation code")
+    role = _string(actor_record, "role", CODE_RE, "a role name")
+    key = actor_record.get("key")
+    if key is not None and (not isinstance(key, str) or not KEY_ID_RE.fullmatch(key)):
+        raise _fail("actor.key", "must be a registered key id", key)
+    at = record["at"]
+    parse_at(at)
+    policy = _string(record, "policy", POLICY_ID_RE, "a policy id name@<12 hex>")
+    attrs = record["attrs"]
+    if not isinstance(attrs, dict):
+        raise _fail("attrs", "must be an object", attrs)
+    # Both bounds can only be exceeded by an entry larger than them; skip the walk otherwise.
+    if len(data) > MAX_ATTRS_BYTES and len(canonical_bytes(attrs)) > MAX_ATTRS_BYTES:
+        raise _fail("attrs", f"larger than {MAX_ATTRS_BYTES} bytes")
+    if len(data) > MAX_STRING_CHARS:
+        _check_strings(attrs, "attrs")
+    payload = record["payload"]
+    if payload is not None and (not isinstance(payload, str) or not COMMITMENT_RE.fullmatch(payload)):
+        raise _fail("payload", "must be null or sha256:<64 lowercase hex>", payload)
+    sig = record.get("sig")
+    if sig is not None:
+        _signature_bytes(sig)
+    return Transition(
+        data,
+        log,
+        ticket,
+        seq,
+        prev,
+        event,
+        from_state,
+        to_state,
+        Actor(org, role, key),
+        at,
+        policy,
+        attrs,
+        payload,
+        sig,
+    )
+
+
+def _signature_bytes(sig: Any) -> bytes:
+    try:
+        raw = base64.b64decode(sig, validate=True) if isinstance(sig, str) else b""
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 64 or base64.b64encode(raw).decode() != sig:
+        raise _fail("sig", "must be the standard base64 of a 64-byte Ed25519 signature", sig)
+    return raw
+
+
+def _key(record: Mapping[str, Any], data: bytes) -> KeyEntry:
+    op = record.get("op")
+    if op == "register":
+        _check_fields(
+            record, frozenset({"v", "log", "op", "key", "org", "role", "alg", "public_key", "at"}), frozenset()
+        )
+    elif op == "revoke":
+        _check_fields(record, frozenset({"v", "log", "op", "key", "org", "at"}), frozenset())
+    else:
+        raise _fail("op", "must be 'register' or 'revoke'", op)
+    log = _string(record, "log", ORIGIN_RE, "a log origin (printable ASCII, no spaces)")
+    key = _string(record, "key", KEY_ID_RE, "a key id")
+    org = _string(record, "org", ORG_RE, "an organisation code")
+    parse_at(record["at"])
+    role = public_key = None
+    if op == "register":
+        role = _string(record, "role", CODE_RE, "a role name")
+        if record["alg"] != "ed25519":
+            raise _fail("alg", "must be 'ed25519'", record["alg"])
+        encoded = record["public_key"]
+        try:
+            public_key = base64.b64decode(encoded, validate=True) if isinstance(encoded, str) else b""
+        except (binascii.Error, ValueError):
+            public_key = b""
+        if len(public_key) != 32 or base64.b64encode(public_key).decode() != encoded:
+            raise _fail("public_key", "must be the standard base64 of a 32-byte Ed25519 public key", encoded)
+    return KeyEntry(data, log, op, key, org, role, public_key, record["at"])
+
+
+def _policy(record: Mapping[str, Any], data: bytes) -> PolicyEntry:
+    # Imported here: the policy module is the larger one and only this schema needs it.
+    from verifier.policy import policy_id
+
+    _check_fields(record, frozenset({"v", "log", "id", "at", "policy"}), frozenset())
+    log = _string(record, "log", ORIGIN_RE, "a log origin (printable ASCII, no spaces)")
+    claimed = _string(record, "id", POLICY_ID_RE, "a policy id name@<12 hex>")
+    parse_at(record["at"])
+    document = record["policy"]
+    if not isinstance(document, dict):
+        raise _fail("policy", "must be the policy document (an object)")
+    actual = policy_id(document)
+    if actual != claimed:
+        raise FormatError(
+            f"id: {claimed} does not match the policy document, whose id is {actual}",
+            path="id",
+            expected=actual,
+            value=claimed,
+        )
+    return PolicyEntry(data, log, claimed, record["at"], document)
+
+
+_SCHEMAS: dict[str, Callable[[Mapping[str, Any], bytes], Entry]] = {
+    TRANSITION_V1: _transition,
+    KEY_V1: _key,
+    POLICY_V1: _policy,
+}
+
+
+def _validate(record: Any, data: bytes) -> Entry:
+    if len(data) > MAX_ENTRY_BYTES:
+        raise FormatError(f"entry is {len(data)} bytes, more than {MAX_ENTRY_BYTES}", size=len(data))
+    if not isinstance(record, dict):
+        raise FormatError("entry must be a JSON object")
+    schema = _SCHEMAS.get(record.get("v"))  # type: ignore[arg-type]
+    if schema is None:
+        raise _fail("v", f"unknown entry schema; expected one of {', '.join(_SCHEMAS)}", record.get("v"))
+    return schema(record, data)
+
+
+def parse_entry(data: bytes) -> Entry:
+    """Parse and validate an entry's bytes (step V1).
+
+    Raises:
+        FormatError: too large, not canonical JSON, an unknown schema, or a field that breaks
+            its schema (the message names the field).
+    """
+    if not isinstance(data, bytes):
+        raise FormatError("entry must be bytes")
+    if len(data) > MAX_ENTRY_BYTES:
+        raise FormatError(f"entry is {len(data)} bytes, more than {MAX_ENTRY_BYTES}", size=len(data))
+    return _validate(parse_canonical(data), data)
+
+
+def build_entry(record: Mapping[str, Any]) -> Entry:
+    """Validate ``record`` as an entry and return it parsed, with its canonical bytes in ``data``.
+
+    Raises:
+        FormatError: as ``parse_entry`` would for these bytes.
+    """
+    return _validate(record, canonical_bytes(record))
+
+
+def encode_entry(record: Mapping[str, Any]) -> bytes:
+    """Validate ``record`` as an entry and return its canonical bytes.
+
+    Raises:
+        FormatError: as ``parse_entry`` would for these bytes.
+    """
+    return build_entry(record).data
+
+
+def format_at(moment: datetime) -> str:
+    """Format an aware datetime as an entry's ``at``: RFC 3339, milliseconds, explicit offset.
+
+    Raises:
+        ValueError: ``moment`` has no time zone.
+    """
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("an entry's time needs a time zone")
+    text = moment.isoformat(timespec="milliseconds")
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
