@@ -1,0 +1,73 @@
+"""Plain values the ledger's storage hands in and out; they know nothing about SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+NodeId = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class LogHead:
+    """The log's current size and root, and its origin."""
+
+    origin: str
+    tree_size: int
+    root: bytes
+
+
+@dataclass(frozen=True)
+class TicketState:
+    """Where a ticket's history stands: its last ``seq``, state, entry hash and policy."""
+
+    ticket: str
+    seq: int
+    state: str
+    head: bytes
+    policy: str
+    last_index: int
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """An entry as stored: its index, bytes and (for transitions) its ticket and seq."""
+
+    index: int
+    data: bytes
+    ticket: str | None = None
+    seq: int | None = None
+    transition_id: str | None = None
+    request_digest: bytes | None = None
+
+
+@dataclass(frozen=True)
+class SealedPayload:
+    """An encrypted payload with its salt, as kept off the log."""
+
+    commitment: str
+    entry_index: int
+    salt: bytes
+    nonce: bytes
+    ciphertext: bytes
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """A published checkpoint: size, root, the signed note and when it was published (ms)."""
+
+    tree_size: int
+    root: bytes
+    note: str
+    published_at: int
+
+
+@dataclass(frozen=True)
+class ActorKey:
+    """An actor key as registered in the log (and the index that revoked it, if any)."""
+
+    key: str
+    org: str
+    role: str
+    public_key: bytes
+    registered_index: int
+    revoked_index: int | None = None

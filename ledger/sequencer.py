@@ -1,0 +1,281 @@
+"""Sequencing ticket transitions: validate against the workflow, chain, and give each its index.
+
+``sequence_transitions`` runs inside one writer transaction (``ledger.storage.WriteView``) and
+either sequences every request or raises and sequences none (a batch is all or nothing).
+Idempotency is by the client's ``transition_id``: the same id with the same content gets the
+same receipt again; with other content it is a conflict.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ledger.batch import PendingBatch
+from ledger.errors import (
+    ActorKeyError,
+    IllegalTransition,
+    InvalidRequest,
+    StaleSequence,
+    TransitionConflict,
+    UnknownPolicy,
+)
+from ledger.payloads import PayloadKey
+from ledger.records import StoredEntry, TicketState
+from ledger.storage import WriteView
+from verifier.canonical import canonical_bytes
+from verifier.entry import TRANSITION_V1, Actor, Transition, build_entry, parse_entry
+from verifier.errors import FormatError, PolicyViolation
+from verifier.policy import Policy, check_transition
+
+TRANSITION_ID_CHARS = 128
+
+
+@dataclass(frozen=True)
+class TransitionRequest:
+    """A core system's request to record one transition of a ticket.
+
+    ``expected_seq``, when given, is the ``seq`` the client expects this transition to get
+    (the ticket's last ``seq`` + 1); anything else is refused as stale. ``policy`` defaults to
+    the ticket's policy (or the log's default policy for a new ticket). ``payload`` is personal
+    content: it is sealed in the payload store and only its commitment enters the log.
+    """
+
+    transition_id: str
+    ticket: str
+    event: str
+    to: str
+    actor: Actor
+    at: str
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+    payload: Any = None
+    expected_seq: int | None = None
+    policy: str | None = None
+    sig: str | None = None
+
+    def canonical_parts(self) -> tuple[bytes, bytes | None]:
+        """Canonical bytes of the request without its payload, and of its payload (``None``: none).
+
+        Raises:
+            FormatError: a field or the payload is not canonical-JSON encodable.
+        """
+        actor = {"org": self.actor.org, "role": self.actor.role, "key": self.actor.key}
+        fields = canonical_bytes(
+            {
+                "transition_id": self.transition_id,
+                "ticket": self.ticket,
+                "event": self.event,
+                "to": self.to,
+                "actor": actor,
+                "at": self.at,
+                "attrs": self.attrs,
+                "expected_seq": self.expected_seq,
+                "policy": self.policy,
+                "sig": self.sig,
+            }
+        )
+        return fields, None if self.payload is None else canonical_bytes(self.payload)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the ledger answers for a sequenced transition."""
+
+    transition_id: str
+    index: int
+    entry_hash: str
+    ticket: str
+    seq: int
+    state: str
+    payload: str | None
+    replayed: bool = False
+
+
+class TransitionSequencer:
+    """Turns requests into chained, policy-checked ``hotline.transition/v1`` entries."""
+
+    def __init__(
+        self, origin: str, policies: Mapping[str, Policy], default_policy: str, payload_key: PayloadKey
+    ) -> None:
+        self.origin = origin
+        self.policies = policies
+        self.default_policy = default_policy
+        self.payload_key = payload_key
+
+    def sequence(self, view: WriteView, batch: PendingBatch, requests: Sequence[TransitionRequest]) -> list[Receipt]:
+        """Sequence ``requests`` into ``batch``; raise (sequencing none) on the first refusal.
+
+        Raises:
+            InvalidRequest: a field breaks the entry schema or the request is malformed.
+            TransitionConflict: a transition id was used before with other content.
+            StaleSequence: ``expected_seq`` is not the ticket's next ``seq``.
+            IllegalTransition: the workflow policy does not allow the transition now.
+            UnknownPolicy: the request names a policy this log never published.
+            ActorKeyError: a signature by an unknown or revoked key, or one that fails.
+        """
+        for request in requests:
+            if not isinstance(request.transition_id, str) or not 0 < len(request.transition_id) <= TRANSITION_ID_CHARS:
+                raise InvalidRequest(f"transition_id must be 1–{TRANSITION_ID_CHARS} characters", field="transition_id")
+        stored = view.entries_by_transition_id(r.transition_id for r in requests)
+        known = view.tickets(r.ticket for r in requests)
+        in_batch: dict[str, tuple[bytes, Receipt]] = {}
+        receipts = []
+        for request in requests:
+            fields, payload_bytes = _canonical_parts(request)
+            # Canonical JSON holds no raw newline, so the separator keeps the two parts apart.
+            digest = self.payload_key.digest(fields + b"\n" + (payload_bytes or b"null"))
+            previous = stored.get(request.transition_id)
+            if previous is not None:
+                receipts.append(self._replay(request, previous, digest))
+                continue
+            if request.transition_id in in_batch:
+                earlier_digest, earlier = in_batch[request.transition_id]
+                if earlier_digest != digest:
+                    raise _conflict(request)
+                receipts.append(earlier)
+                continue
+            state = batch.tickets.get(request.ticket) or known.get(request.ticket)
+            receipt = self._sequence_one(view, batch, request, state, digest, payload_bytes)
+            in_batch[request.transition_id] = (digest, receipt)
+            receipts.append(receipt)
+        return receipts
+
+    def _replay(self, request: TransitionRequest, previous: StoredEntry, digest: bytes) -> Receipt:
+        if previous.request_digest != digest:
+            raise _conflict(request)
+        entry = parse_entry(previous.data)
+        assert isinstance(entry, Transition)
+        return Receipt(
+            request.transition_id,
+            previous.index,
+            entry.leaf_hash.hex(),
+            entry.ticket,
+            entry.seq,
+            entry.to_state,
+            entry.payload,
+            replayed=True,
+        )
+
+    def _policy_for(self, request: TransitionRequest, state: TicketState | None) -> Policy:
+        policy_id = request.policy or (state.policy if state else self.default_policy)
+        policy = self.policies.get(policy_id)
+        if policy is None:
+            raise UnknownPolicy(
+                f"policy {policy_id!r} is not published in this log", policy=policy_id, known=sorted(self.policies)
+            )
+        return policy
+
+    def _sequence_one(
+        self,
+        view: WriteView,
+        batch: PendingBatch,
+        request: TransitionRequest,
+        state: TicketState | None,
+        digest: bytes,
+        payload_bytes: bytes | None,
+    ) -> Receipt:
+        seq = state.seq + 1 if state else 1
+        if request.expected_seq is not None and request.expected_seq != seq:
+            raise StaleSequence(
+                f"ticket {request.ticket}: expected_seq {request.expected_seq} is stale, the next seq is {seq}"
+                + (f" (state {state.state!r})" if state else " (the ticket does not exist yet)"),
+                ticket=request.ticket,
+                expected_seq=request.expected_seq,
+                next_seq=seq,
+                state=state.state if state else None,
+            )
+        policy = self._policy_for(request, state)
+        current = state.state if state else None
+        sealed = None if payload_bytes is None else self.payload_key.seal(payload_bytes, batch.next_index)
+        actor: dict[str, Any] = {"org": request.actor.org, "role": request.actor.role}
+        if request.actor.key is not None:
+            actor["key"] = request.actor.key
+        record: dict[str, Any] = {
+            "v": TRANSITION_V1,
+            "log": self.origin,
+            "ticket": request.ticket,
+            "seq": seq,
+            "prev": state.head.hex() if state else None,
+            "event": request.event,
+            "from": current,
+            "to": request.to,
+            "actor": actor,
+            "at": request.at,
+            "policy": policy.id,
+            "attrs": dict(request.attrs),
+            "payload": sealed.commitment if sealed else None,
+        }
+        if request.sig is not None:
+            record["sig"] = request.sig
+        try:
+            entry = build_entry(record)
+        except FormatError as exc:
+            raise InvalidRequest(f"ticket {request.ticket}: {exc.message}", **exc.evidence) from exc
+        assert isinstance(entry, Transition)
+        try:
+            check_transition(
+                policy,
+                current_state=current,
+                event=request.event,
+                from_state=current,
+                to_state=request.to,
+                role=request.actor.role,
+            )
+        except PolicyViolation as exc:
+            raise IllegalTransition(
+                f"ticket {request.ticket}: {exc.message}",
+                ticket=request.ticket,
+                state=current,
+                event=request.event,
+                to=request.to,
+                role=request.actor.role,
+                policy=policy.id,
+            ) from exc
+        if entry.sig is not None:
+            self._check_signature(view, entry)
+        index, leaf = batch.add(
+            entry.data, ticket=request.ticket, seq=seq, transition_id=request.transition_id, request_digest=digest
+        )
+        if sealed is not None:
+            batch.payloads.append(sealed)
+        batch.tickets[request.ticket] = TicketState(request.ticket, seq, request.to, leaf, policy.id, index)
+        return Receipt(request.transition_id, index, leaf.hex(), request.ticket, seq, request.to, record["payload"])
+
+    @staticmethod
+    def _check_signature(view: WriteView, entry: Transition) -> None:
+        # Step V9 as the producer applies it: a signed entry must verify with the actor's
+        # registered, unrevoked key, so the log never holds a signature the verifier refuses.
+        key_id = entry.actor.key
+        if key_id is None:
+            raise ActorKeyError("a signed transition must name the actor's key (actor.key)", ticket=entry.ticket)
+        key = view.actor_key(key_id)
+        if key is None or key.revoked_index is not None:
+            state = "revoked" if key else "not registered"
+            raise ActorKeyError(f"actor key {key_id!r} is {state}", key=key_id, ticket=entry.ticket)
+        if key.org != entry.actor.org:
+            raise ActorKeyError(f"actor key {key_id!r} belongs to {key.org}, not {entry.actor.org}", key=key_id)
+        assert entry.sig is not None
+        try:
+            Ed25519PublicKey.from_public_bytes(key.public_key).verify(base64.b64decode(entry.sig), entry.signed_bytes())
+        except InvalidSignature as exc:
+            raise ActorKeyError(f"signature by {key_id!r} does not verify", key=key_id, ticket=entry.ticket) from exc
+
+
+def _canonical_parts(request: TransitionRequest) -> tuple[bytes, bytes | None]:
+    try:
+        return request.canonical_parts()
+    except FormatError as exc:
+        raise InvalidRequest(f"ticket {request.ticket}: {exc.message}", **exc.evidence) from exc
+
+
+def _conflict(request: TransitionRequest) -> TransitionConflict:
+    return TransitionConflict(
+        f"transition_id {request.transition_id!r} was already used with different content",
+        transition_id=request.transition_id,
+        ticket=request.ticket,
+    )

@@ -1,0 +1,341 @@
+"""``Ledger``: the producer's front door — append transitions, publish checkpoints, prove, erase.
+
+It holds no state of its own beyond configuration: every operation is one database transaction
+through ``ledger.storage``, so several processes (API replicas) can share one database.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from ledger.batch import PendingBatch
+from ledger.errors import ActorKeyError, InvalidRequest, LogStateError, PayloadNotFound
+from ledger.payloads import PayloadKey
+from ledger.proofs import ProofRequestError, consistency_plan, inclusion_plan, right_border
+from ledger.publisher import build_proof, publish_checkpoint
+from ledger.records import ActorKey, LogHead, StoredCheckpoint, StoredEntry
+from ledger.sequencer import Receipt, TransitionRequest, TransitionSequencer
+from ledger.storage import LedgerStore, ReadView, WriteView
+from verifier.entry import KEY_V1, POLICY_V1, Actor, PolicyEntry, Transition, encode_entry, format_at, parse_entry
+from verifier.errors import FormatError
+from verifier.merkle import EMPTY_ROOT, fold_right_border
+from verifier.note import NoteSigner
+from verifier.policy import Policy, parse_policy
+
+
+def _now() -> str:
+    return format_at(datetime.now(UTC))
+
+
+class Ledger:
+    """One log in one database, operated with the operator's signer key and payload key."""
+
+    def __init__(
+        self,
+        store: LedgerStore,
+        origin: str,
+        signer: NoteSigner,
+        payload_key: PayloadKey,
+        policies: dict[str, Policy],
+        default_policy: str,
+    ) -> None:
+        self.store = store
+        self.origin = origin
+        self.signer = signer
+        self.payload_key = payload_key
+        self.policies = policies
+        self.default_policy = default_policy
+        self._sequencer = TransitionSequencer(origin, policies, default_policy, payload_key)
+
+    @classmethod
+    def open(
+        cls,
+        store: LedgerStore,
+        *,
+        origin: str,
+        signer: NoteSigner,
+        payload_key: PayloadKey,
+        policies: Sequence[Policy],
+    ) -> Ledger:
+        """Open (creating if new) the log ``origin`` and publish any of ``policies`` not yet in it.
+
+        The first of ``policies`` is the default for new tickets.
+
+        Raises:
+            LogStateError: the database holds another log, or no policy was given.
+        """
+        if not policies:
+            raise LogStateError("a log needs at least one workflow policy")
+        with store.writing() as view:
+            head = view.lock_head()
+            if head is None:
+                head = LogHead(origin, 0, EMPTY_ROOT)
+                view.create_log(head)
+            elif head.origin != origin:
+                raise LogStateError(
+                    f"this database holds the log {head.origin!r}, not {origin!r}", stored=head.origin, asked=origin
+                )
+            published = _published_policies(view)
+            batch = PendingBatch(head)
+            for policy in policies:
+                if policy.id not in published:
+                    index = _add_policy_entry(batch, origin, policy)
+                    view.add_policy(policy.id, index)
+                    published[policy.id] = policy
+            if batch.entries:
+                batch.write(view)
+        return cls(store, origin, signer, payload_key, published, policies[0].id)
+
+    # -- sequencing ---------------------------------------------------------------------------
+
+    def append(self, requests: Sequence[TransitionRequest]) -> list[Receipt]:
+        """Record transitions, all or none, in one transaction; return a receipt for each.
+
+        Raises:
+            LedgerError: see ``TransitionSequencer.sequence``; then nothing was recorded.
+        """
+        with self.store.writing() as view:
+            head = self._lock(view)
+            self._refresh_policies(view, requests)
+            batch = PendingBatch(head)
+            receipts = self._sequencer.sequence(view, batch, requests)
+            if batch.entries:
+                batch.write(view)
+        return receipts
+
+    def append_one(self, request: TransitionRequest) -> Receipt:
+        """Record one transition (see ``append``)."""
+        return self.append([request])[0]
+
+    def register_actor_key(self, key: str, *, org: str, role: str, public_key: bytes, at: str | None = None) -> int:
+        """Append a ``hotline.key/v1`` registration; return its index.
+
+        Raises:
+            ActorKeyError: the key id is registered already.
+            InvalidRequest: a field breaks the entry schema.
+        """
+        record = {
+            "v": KEY_V1,
+            "log": self.origin,
+            "op": "register",
+            "key": key,
+            "org": org,
+            "role": role,
+            "alg": "ed25519",
+            "public_key": base64.b64encode(public_key).decode(),
+            "at": at or _now(),
+        }
+        with self.store.writing() as view:
+            head = self._lock(view)
+            if view.actor_key(key) is not None:
+                raise ActorKeyError(f"actor key {key!r} is registered already", key=key)
+            batch = PendingBatch(head)
+            index, _ = batch.add(_encode(record))
+            view.add_actor_key(ActorKey(key, org, role, public_key, index))
+            batch.write(view)
+        return index
+
+    def revoke_actor_key(self, key: str, *, at: str | None = None) -> int:
+        """Append a ``hotline.key/v1`` revocation; return its index.
+
+        Raises:
+            ActorKeyError: the key is not registered, or revoked already.
+        """
+        with self.store.writing() as view:
+            head = self._lock(view)
+            stored = view.actor_key(key)
+            if stored is None or stored.revoked_index is not None:
+                state = "revoked already" if stored else "not registered"
+                raise ActorKeyError(f"actor key {key!r} is {state}", key=key)
+            record = {
+                "v": KEY_V1,
+                "log": self.origin,
+                "op": "revoke",
+                "key": key,
+                "org": stored.org,
+                "at": at or _now(),
+            }
+            batch = PendingBatch(head)
+            index, _ = batch.add(_encode(record))
+            view.revoke_actor_key(key, index)
+            batch.write(view)
+        return index
+
+    def publish_policy(self, policy: Policy, *, at: str | None = None) -> int | None:
+        """Publish a policy in the log (``None`` when it was published before); return its index."""
+        with self.store.writing() as view:
+            head = self._lock(view)
+            existing = view.policy_entry_index(policy.id)
+            if existing is not None:
+                return None
+            batch = PendingBatch(head)
+            index = _add_policy_entry(batch, self.origin, policy, at)
+            view.add_policy(policy.id, index)
+            batch.write(view)
+        self.policies[policy.id] = policy
+        return index
+
+    # -- payloads -----------------------------------------------------------------------------
+
+    def payload(self, commitment: str) -> Any:
+        """The decrypted payload behind ``commitment``.
+
+        Raises:
+            PayloadNotFound: never stored, or erased.
+        """
+        with self.store.reading() as view:
+            sealed = view.payload(commitment)
+        if sealed is None:
+            raise PayloadNotFound(f"no payload for {commitment} (never stored, or erased)", commitment=commitment)
+        return self.payload_key.open(sealed)
+
+    def erase_payload(self, commitment: str, *, actor: Actor, reason: str, at: str | None = None) -> Receipt:
+        """Erase a payload and its salt, and record an ``erase`` event on its ticket (PIPL Art. 47).
+
+        Both happen in one transaction: the content is gone exactly when the log says so.
+
+        Raises:
+            PayloadNotFound: never stored, or erased already.
+            IllegalTransition: the ticket's policy does not let ``actor`` erase.
+        """
+        with self.store.writing() as view:
+            head = self._lock(view)
+            sealed = view.payload(commitment)
+            entry = view.entry(sealed.entry_index) if sealed else None
+            if sealed is None or entry is None or entry.ticket is None:
+                raise PayloadNotFound(f"no payload for {commitment} (never stored, or erased)", commitment=commitment)
+            ticket = view.tickets([entry.ticket])[entry.ticket]
+            request = TransitionRequest(
+                transition_id=f"erase:{commitment}",
+                ticket=entry.ticket,
+                event="erase",
+                to=ticket.state,
+                actor=actor,
+                at=at or _now(),
+                attrs={"erased": commitment, "reason": reason},
+            )
+            batch = PendingBatch(head)
+            receipt = self._sequencer.sequence(view, batch, [request])[0]
+            view.delete_payload(commitment)
+            batch.write(view)
+        return receipt
+
+    # -- publishing ---------------------------------------------------------------------------
+
+    def publish_checkpoint(self) -> StoredCheckpoint:
+        """Sign and store a checkpoint of the current tree, after verifying it (see ``publisher``)."""
+        with self.store.writing() as view:
+            head = self._lock(view)
+            return publish_checkpoint(view, head, self.signer)
+
+    # -- reading and proving ------------------------------------------------------------------
+
+    def head(self) -> LogHead:
+        with self.store.reading() as view:
+            return _head(view)
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        with self.store.reading() as view:
+            return view.latest_checkpoint()
+
+    def checkpoint(self, tree_size: int) -> StoredCheckpoint | None:
+        with self.store.reading() as view:
+            return view.checkpoint(tree_size)
+
+    def entry(self, index: int) -> StoredEntry | None:
+        with self.store.reading() as view:
+            return view.entry(index)
+
+    def entries(self, start: int, end: int) -> list[StoredEntry]:
+        with self.store.reading() as view:
+            return view.entries(start, end)
+
+    def ticket_entries(self, ticket: str) -> list[StoredEntry]:
+        with self.store.reading() as view:
+            return view.ticket_entries(ticket)
+
+    def inclusion_proof(self, index: int, tree_size: int | None = None) -> list[bytes]:
+        """The inclusion proof of entry ``index`` in the tree of ``tree_size`` (default: current).
+
+        Raises:
+            ProofRequestError: the index is not in that tree, or the tree is larger than the log.
+        """
+        with self.store.reading() as view:
+            size = self._checked_size(view, tree_size)
+            return build_proof(view, inclusion_plan(index, size))
+
+    def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
+        """The consistency proof from ``size1`` to ``size2`` (default: current size).
+
+        Raises:
+            ProofRequestError: sizes out of order, zero, or beyond the log.
+        """
+        with self.store.reading() as view:
+            size = self._checked_size(view, size2)
+            return build_proof(view, consistency_plan(size1, size))
+
+    def root_at(self, tree_size: int) -> bytes:
+        """The root of the tree at an earlier (or the current) size."""
+        with self.store.reading() as view:
+            size = self._checked_size(view, tree_size)
+            return fold_right_border(view.node_hashes(right_border(size)))
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _lock(self, view: WriteView) -> LogHead:
+        head = view.lock_head()
+        if head is None or head.origin != self.origin:
+            raise LogStateError(f"the log {self.origin!r} is not in this database")
+        return head
+
+    @staticmethod
+    def _checked_size(view: ReadView, tree_size: int | None) -> int:
+        current = _head(view).tree_size
+        if tree_size is None:
+            return current
+        if not 0 <= tree_size <= current:
+            raise ProofRequestError(f"tree size {tree_size} is beyond the log's size {current}")
+        return tree_size
+
+    def _refresh_policies(self, view: ReadView, requests: Iterable[TransitionRequest]) -> None:
+        # Another process may have published a policy since this one loaded them.
+        if any(r.policy is not None and r.policy not in self.policies for r in requests):
+            self.policies.update(_published_policies(view))
+
+
+def _head(view: ReadView) -> LogHead:
+    head = view.head()
+    if head is None:
+        raise LogStateError("no log in this database")
+    return head
+
+
+def _encode(record: dict[str, Any]) -> bytes:
+    try:
+        return encode_entry(record)
+    except FormatError as exc:
+        raise InvalidRequest(exc.message, **exc.evidence) from exc
+
+
+def _add_policy_entry(batch: PendingBatch, origin: str, policy: Policy, at: str | None = None) -> int:
+    record = {"v": POLICY_V1, "log": origin, "id": policy.id, "at": at or _now(), "policy": dict(policy.document)}
+    index, _ = batch.add(_encode(record))
+    return index
+
+
+def _published_policies(view: ReadView) -> dict[str, Policy]:
+    published: dict[str, Policy] = {}
+    for policy_id in view.policy_ids():
+        index = view.policy_entry_index(policy_id)
+        stored = view.entry(index) if index is not None else None
+        parsed = parse_entry(stored.data) if stored else None
+        if not isinstance(parsed, PolicyEntry):
+            raise LogStateError(f"policy {policy_id} is registered but its entry is missing", policy=policy_id)
+        published[policy_id] = parse_policy(parsed.document)
+    return published
+
+
+__all__ = ["Ledger", "Receipt", "Transition", "TransitionRequest"]

@@ -1,0 +1,107 @@
+"""The ledger's tables (SQLAlchemy Core). Entries, nodes, checkpoints and anchors are append-only.
+
+One database holds one log (one jurisdiction's origin). Integer primary keys are plain
+``INTEGER PRIMARY KEY`` on SQLite, so they alias the rowid and cost no separate index.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+#: BIGINT everywhere but SQLite, where only INTEGER PRIMARY KEY aliases the rowid.
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+
+log_head = Table(
+    "log_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("origin", String(255), nullable=False),
+    Column("tree_size", BigInteger, nullable=False),
+    Column("root", LargeBinary(32), nullable=False),
+)
+
+entries = Table(
+    "entries",
+    metadata,
+    Column("idx", RowId, primary_key=True, autoincrement=False),
+    Column("ticket", String(40), nullable=True),
+    Column("seq", Integer, nullable=True),
+    Column("transition_id", String(128), nullable=True),
+    Column("request_digest", LargeBinary(32), nullable=True),
+    Column("data", LargeBinary, nullable=False),
+    Index(None, "ticket", "seq", unique=True),
+    Index(None, "transition_id", unique=True),
+)
+
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("ticket", String(40), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("state", String(40), nullable=False),
+    Column("head", LargeBinary(32), nullable=False),
+    Column("policy", String(80), nullable=False),
+    Column("last_index", BigInteger, nullable=False),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("tree_size", RowId, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("published_at", BigInteger, nullable=False),
+)
+
+payloads = Table(
+    "payloads",
+    metadata,
+    Column("commitment", String(71), primary_key=True),
+    Column("entry_index", BigInteger, nullable=False),
+    Column("salt", LargeBinary(32), nullable=False),
+    Column("nonce", LargeBinary(12), nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+)
+
+actor_keys = Table(
+    "actor_keys",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("org", String(64), nullable=False),
+    Column("role", String(40), nullable=False),
+    Column("public_key", LargeBinary(32), nullable=False),
+    Column("registered_index", BigInteger, nullable=False),
+    Column("revoked_index", BigInteger, nullable=True),
+)
+
+policies = Table(
+    "policies",
+    metadata,
+    Column("id", String(80), primary_key=True),
+    Column("entry_index", BigInteger, nullable=False),
+)

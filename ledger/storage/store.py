@@ -1,0 +1,284 @@
+"""The ledger's repository: every SQL statement of the ledger lives here.
+
+``LedgerStore.reading()`` and ``LedgerStore.writing()`` open one database transaction each and
+hand out a view with the operations allowed in it. Writers are serialised: on SQLite by
+``BEGIN IMMEDIATE``, on PostgreSQL by locking the log head row, so that sequencing (giving an
+entry its index) is gap-free and duplicate-free across processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ledger.proofs import node_key
+from ledger.records import (
+    ActorKey,
+    LogHead,
+    NodeId,
+    SealedPayload,
+    StoredCheckpoint,
+    StoredEntry,
+    TicketState,
+)
+from ledger.storage import migrate
+from ledger.storage.engine import make_engine, request_write_lock
+from ledger.storage.schema import (
+    actor_keys,
+    checkpoints,
+    entries,
+    log_head,
+    nodes,
+    payloads,
+    policies,
+    tickets,
+)
+
+_HEAD_ID = 1
+_NODES_BY_KEY = select(nodes.c.id, nodes.c.hash).where(nodes.c.id.in_(bindparam("keys", expanding=True)))
+
+
+class StorageError(RuntimeError):
+    """The database holds something the ledger never writes (a missing node, a gap)."""
+
+
+class ReadView:
+    """Read operations inside one transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def head(self) -> LogHead | None:
+        row = self._conn.execute(select(log_head).where(log_head.c.id == _HEAD_ID)).first()
+        return None if row is None else LogHead(row.origin, row.tree_size, row.root)
+
+    def node_hashes(self, ids: Sequence[NodeId]) -> list[bytes]:
+        """The stored hashes of ``ids``, in the same order.
+
+        Raises:
+            StorageError: a node is not stored.
+        """
+        if not ids:
+            return []
+        keys = [node_key(node) for node in ids]
+        found = dict(self._conn.execute(_NODES_BY_KEY, {"keys": list(set(keys))}).all())
+        try:
+            return [found[k] for k in keys]
+        except KeyError as exc:
+            missing = [node for node, k in zip(ids, keys, strict=True) if k not in found]
+            raise StorageError(f"tree nodes {missing} are not stored") from exc
+
+    def entry(self, index: int) -> StoredEntry | None:
+        row = self._conn.execute(select(entries).where(entries.c.idx == index)).first()
+        return None if row is None else _entry(row)
+
+    def entries(self, start: int, end: int) -> list[StoredEntry]:
+        """Entries with ``start <= index < end``, in index order."""
+        query = select(entries).where(entries.c.idx >= start, entries.c.idx < end).order_by(entries.c.idx)
+        return [_entry(row) for row in self._conn.execute(query)]
+
+    def ticket_entries(self, ticket: str) -> list[StoredEntry]:
+        query = select(entries).where(entries.c.ticket == ticket).order_by(entries.c.seq)
+        return [_entry(row) for row in self._conn.execute(query)]
+
+    def tickets(self, names: Iterable[str]) -> dict[str, TicketState]:
+        wanted = list(set(names))
+        if not wanted:
+            return {}
+        query = select(tickets).where(tickets.c.ticket.in_(wanted))
+        return {row.ticket: TicketState(*row) for row in self._conn.execute(query)}
+
+    def entries_by_transition_id(self, ids: Iterable[str]) -> dict[str, StoredEntry]:
+        wanted = list(set(ids))
+        if not wanted:
+            return {}
+        query = select(entries).where(entries.c.transition_id.in_(wanted))
+        return {row.transition_id: _entry(row) for row in self._conn.execute(query)}
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        row = self._conn.execute(select(checkpoints).order_by(checkpoints.c.tree_size.desc()).limit(1)).first()
+        return None if row is None else StoredCheckpoint(*row)
+
+    def checkpoint(self, tree_size: int) -> StoredCheckpoint | None:
+        row = self._conn.execute(select(checkpoints).where(checkpoints.c.tree_size == tree_size)).first()
+        return None if row is None else StoredCheckpoint(*row)
+
+    def payload(self, commitment: str) -> SealedPayload | None:
+        row = self._conn.execute(select(payloads).where(payloads.c.commitment == commitment)).first()
+        return None if row is None else SealedPayload(*row)
+
+    def actor_key(self, key: str) -> ActorKey | None:
+        row = self._conn.execute(select(actor_keys).where(actor_keys.c.key == key)).first()
+        return None if row is None else ActorKey(*row)
+
+    def policy_ids(self) -> set[str]:
+        return set(self._conn.execute(select(policies.c.id)).scalars())
+
+    def policy_entry_index(self, policy_id: str) -> int | None:
+        query = select(policies.c.entry_index).where(policies.c.id == policy_id)
+        result: int | None = self._conn.execute(query).scalar()
+        return result
+
+
+class WriteView(ReadView):
+    """Read and write operations inside one serialised writer transaction."""
+
+    def lock_head(self) -> LogHead | None:
+        """Take the writer lock and return the log head (``None`` before the log is created)."""
+        query = select(log_head).where(log_head.c.id == _HEAD_ID)
+        if self._conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = self._conn.execute(query).first()
+        return None if row is None else LogHead(row.origin, row.tree_size, row.root)
+
+    def create_log(self, head: LogHead) -> None:
+        self._conn.execute(
+            insert(log_head).values(id=_HEAD_ID, origin=head.origin, tree_size=head.tree_size, root=head.root)
+        )
+
+    def append(
+        self,
+        new_entries: Sequence[StoredEntry],
+        new_nodes: Sequence[tuple[NodeId, bytes]],
+        ticket_states: Sequence[TicketState],
+        head: LogHead,
+    ) -> None:
+        """Store entries, the tree nodes they complete, the tickets they move, and the new head."""
+        if new_entries:
+            _insert_rows(
+                self._conn,
+                entries,
+                ("idx", "ticket", "seq", "transition_id", "request_digest", "data"),
+                [(e.index, e.ticket, e.seq, e.transition_id, e.request_digest, e.data) for e in new_entries],
+            )
+        if new_nodes:
+            _insert_rows(self._conn, nodes, ("id", "hash"), [(node_key(n), h) for n, h in new_nodes])
+        if ticket_states:
+            self._upsert_tickets(ticket_states)
+        self._conn.execute(
+            update(log_head).where(log_head.c.id == _HEAD_ID).values(tree_size=head.tree_size, root=head.root)
+        )
+
+    def _upsert_tickets(self, states: Sequence[TicketState]) -> None:
+        dialect_insert: Any = pg_insert if self._conn.dialect.name == "postgresql" else sqlite_insert
+        statement = dialect_insert(tickets)
+        statement = statement.on_conflict_do_update(
+            index_elements=[tickets.c.ticket],
+            set_={name: statement.excluded[name] for name in ("seq", "state", "head", "policy", "last_index")},
+        )
+        self._conn.execute(
+            statement,
+            [
+                {
+                    "ticket": s.ticket,
+                    "seq": s.seq,
+                    "state": s.state,
+                    "head": s.head,
+                    "policy": s.policy,
+                    "last_index": s.last_index,
+                }
+                for s in states
+            ],
+        )
+
+    def add_payloads(self, sealed: Sequence[SealedPayload]) -> None:
+        if sealed:
+            self._conn.execute(
+                insert(payloads),
+                [
+                    {
+                        "commitment": p.commitment,
+                        "entry_index": p.entry_index,
+                        "salt": p.salt,
+                        "nonce": p.nonce,
+                        "ciphertext": p.ciphertext,
+                    }
+                    for p in sealed
+                ],
+            )
+
+    def delete_payload(self, commitment: str) -> bool:
+        """Delete a payload and its salt; ``False`` when there was none."""
+        return self._conn.execute(delete(payloads).where(payloads.c.commitment == commitment)).rowcount == 1
+
+    def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        self._conn.execute(
+            insert(checkpoints).values(
+                tree_size=checkpoint.tree_size,
+                root=checkpoint.root,
+                note=checkpoint.note,
+                published_at=checkpoint.published_at,
+            )
+        )
+
+    def add_actor_key(self, key: ActorKey) -> None:
+        self._conn.execute(
+            insert(actor_keys).values(
+                key=key.key,
+                org=key.org,
+                role=key.role,
+                public_key=key.public_key,
+                registered_index=key.registered_index,
+                revoked_index=key.revoked_index,
+            )
+        )
+
+    def revoke_actor_key(self, key: str, revoked_index: int) -> None:
+        self._conn.execute(update(actor_keys).where(actor_keys.c.key == key).values(revoked_index=revoked_index))
+
+    def add_policy(self, policy_id: str, entry_index: int) -> None:
+        self._conn.execute(insert(policies).values(id=policy_id, entry_index=entry_index))
+
+
+def _insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """Insert many rows through the driver's executemany, skipping per-row parameter processing.
+
+    The hot path of sequencing: entries and tree nodes are plain integers, strings and bytes,
+    which both drivers take as they are.
+    """
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+    conn.exec_driver_sql(sql, rows)
+
+
+def _entry(row: Any) -> StoredEntry:
+    return StoredEntry(row.idx, row.data, row.ticket, row.seq, row.transition_id, row.request_digest)
+
+
+class LedgerStore:
+    """The ledger's database: migrated on open, one transaction per ``reading``/``writing`` block."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str, **engine_options: Any) -> LedgerStore:
+        """Connect to ``url`` (``sqlite:///…`` or ``postgresql://…``) and migrate it to the newest schema."""
+        engine = make_engine(url, **engine_options)
+        migrate.upgrade(engine)
+        return cls(engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def reading(self) -> Iterator[ReadView]:
+        with self.engine.connect() as conn, conn.begin():
+            yield ReadView(conn)
+
+    @contextmanager
+    def writing(self) -> Iterator[WriteView]:
+        """A serialised writer transaction: committed when the block ends, rolled back on error."""
+        with self.engine.connect() as conn:
+            request_write_lock(conn)
+            with conn.begin():
+                yield WriteView(conn)
+
+    def close(self) -> None:
+        self.engine.dispose()
