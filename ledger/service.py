@@ -15,7 +15,7 @@ from ledger.batch import PendingBatch
 from ledger.errors import ActorKeyError, InvalidRequest, LogStateError, PayloadNotFound
 from ledger.payloads import PayloadKey
 from ledger.proofs import ProofRequestError, consistency_plan, inclusion_plan, right_border
-from ledger.publisher import build_proof, publish_checkpoint
+from ledger.publisher import publish_checkpoint
 from ledger.records import ActorKey, LogHead, StoredCheckpoint, StoredEntry
 from ledger.sequencer import Receipt, TransitionRequest, TransitionSequencer
 from ledger.storage import LedgerStore, ReadView, WriteView
@@ -49,6 +49,7 @@ class Ledger:
         self.policies = policies
         self.default_policy = default_policy
         self._sequencer = TransitionSequencer(origin, policies, default_policy, payload_key)
+        self._seen_size = 0
 
     @classmethod
     def open(
@@ -263,9 +264,8 @@ class Ledger:
         Raises:
             ProofRequestError: the index is not in that tree, or the tree is larger than the log.
         """
-        with self.store.reading() as view:
-            size = self._checked_size(view, tree_size)
-            return build_proof(view, inclusion_plan(index, size))
+        plan = inclusion_plan(index, self._proof_size(tree_size))
+        return plan.rehash(self.store.node_hashes(plan.ids))
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
         """The consistency proof from ``size1`` to ``size2`` (default: current size).
@@ -273,15 +273,12 @@ class Ledger:
         Raises:
             ProofRequestError: sizes out of order, zero, or beyond the log.
         """
-        with self.store.reading() as view:
-            size = self._checked_size(view, size2)
-            return build_proof(view, consistency_plan(size1, size))
+        plan = consistency_plan(size1, self._proof_size(size2))
+        return plan.rehash(self.store.node_hashes(plan.ids))
 
     def root_at(self, tree_size: int) -> bytes:
         """The root of the tree at an earlier (or the current) size."""
-        with self.store.reading() as view:
-            size = self._checked_size(view, tree_size)
-            return fold_right_border(view.node_hashes(right_border(size)))
+        return fold_right_border(self.store.node_hashes(right_border(self._proof_size(tree_size))))
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -291,9 +288,15 @@ class Ledger:
             raise LogStateError(f"the log {self.origin!r} is not in this database")
         return head
 
-    @staticmethod
-    def _checked_size(view: ReadView, tree_size: int | None) -> int:
-        current = _head(view).tree_size
+    def _proof_size(self, tree_size: int | None) -> int:
+        """``tree_size``, checked to be within the log (default: the current size).
+
+        A log never shrinks, so a size at most one already seen needs no database read.
+        """
+        if tree_size is not None and 0 <= tree_size <= self._seen_size:
+            return tree_size
+        current = self.head().tree_size
+        self._seen_size = max(self._seen_size, current)
         if tree_size is None:
             return current
         if not 0 <= tree_size <= current:

@@ -127,6 +127,9 @@ def parse_json_strict(data: bytes) -> Any:
         raise FormatError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
     except RecursionError as exc:
         raise FormatError("JSON nested too deeply") from exc
+    except ValueError as exc:
+        # int() refuses numbers of more than 4,300 digits with a plain ValueError.
+        raise FormatError(f"not valid JSON: {exc}") from exc
 
 
 def parse_canonical(data: bytes) -> Any:

@@ -10,8 +10,8 @@ MAX_ATTRS_BYTES = 8 * 1024
 MAX_JSON_DEPTH = 8
 #: Longest string value inside an entry, in characters.
 MAX_STRING_CHARS = 4096
-#: Largest policy document, in canonical bytes.
-MAX_POLICY_BYTES = 256 * 1024
+#: Largest policy document, in canonical bytes: it must fit, wrapped, in one entry.
+MAX_POLICY_BYTES = 60 * 1024
 #: Hashes are unsigned 64-bit indexed: sizes and indices must fit.
 MAX_UINT64 = 2**64 - 1
 #: A proof never needs more than 64 hashes for a 64-bit tree (consistency: at most 2 per level).

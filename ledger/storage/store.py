@@ -67,11 +67,7 @@ class ReadView:
             return []
         keys = [node_key(node) for node in ids]
         found = dict(self._conn.execute(_NODES_BY_KEY, {"keys": list(set(keys))}).all())
-        try:
-            return [found[k] for k in keys]
-        except KeyError as exc:
-            missing = [node for node, k in zip(ids, keys, strict=True) if k not in found]
-            raise StorageError(f"tree nodes {missing} are not stored") from exc
+        return _in_order(ids, keys, found)
 
     def entry(self, index: int) -> StoredEntry | None:
         row = self._conn.execute(select(entries).where(entries.c.idx == index)).first()
@@ -235,6 +231,14 @@ class WriteView(ReadView):
         self._conn.execute(insert(policies).values(id=policy_id, entry_index=entry_index))
 
 
+def _in_order(ids: Sequence[NodeId], keys: Sequence[int], found: dict[int, bytes]) -> list[bytes]:
+    try:
+        return [bytes(found[k]) for k in keys]
+    except KeyError as exc:
+        missing = [node for node, k in zip(ids, keys, strict=True) if k not in found]
+        raise StorageError(f"tree nodes {missing} are not stored") from exc
+
+
 def _insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
     """Insert many rows through the driver's executemany, skipping per-row parameter processing.
 
@@ -255,6 +259,7 @@ class LedgerStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._nodes_sql_cache: dict[int, str] = {}
 
     @classmethod
     def open(cls, url: str, **engine_options: Any) -> LedgerStore:
@@ -279,6 +284,36 @@ class LedgerStore:
             request_write_lock(conn)
             with conn.begin():
                 yield WriteView(conn)
+
+    def node_hashes(self, ids: Sequence[NodeId]) -> list[bytes]:
+        """The stored hashes of ``ids``, in order, read outside any transaction.
+
+        Tree nodes never change once written, so one statement needs no transaction; this is
+        the proof-serving hot path, so it talks to the driver directly.
+
+        Raises:
+            StorageError: a node is not stored.
+        """
+        if not ids:
+            return []
+        keys = [node_key(node) for node in ids]
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute(self._nodes_sql(len(keys)), keys)
+            found = dict(cursor.fetchall())
+            cursor.close()
+        finally:
+            raw.close()
+        return _in_order(ids, keys, found)
+
+    def _nodes_sql(self, count: int) -> str:
+        sql = self._nodes_sql_cache.get(count)
+        if sql is None:
+            mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+            sql = f"SELECT id, hash FROM nodes WHERE id IN ({', '.join([mark] * count)})"
+            self._nodes_sql_cache[count] = sql
+        return sql
 
     def close(self) -> None:
         self.engine.dispose()
