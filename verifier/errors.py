@@ -77,7 +77,12 @@ class ConsistencyRootMismatchError(RootMismatchError, ConsistencyProofError):
 
 
 class SignatureError(VerificationError):
-    """A signature that is missing, made by an unknown key, or does not verify."""
+    """A signature that is missing, made by an unknown key, or does not verify.
+
+    By default this is a checkpoint signature (step V4); actor signatures are V9.
+    """
+
+    step = "V4"
 
 
 class PolicyViolation(VerificationError):

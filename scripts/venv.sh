@@ -1,0 +1,22 @@
+# Sourced by scripts/run and scripts/test: create .venv with Python 3.11+ and install the project.
+ensure_venv() {
+  local extra=$1 python=${PYTHON:-}
+  if [ -z "$python" ]; then
+    for candidate in python3.11 python3.12 python3.13 python3; do
+      if command -v "$candidate" >/dev/null 2>&1 &&
+        "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+        python=$candidate
+        break
+      fi
+    done
+  fi
+  [ -n "$python" ] || { echo "hotline-ledger needs Python 3.11 or newer" >&2; exit 2; }
+  [ -x .venv/bin/python ] || "$python" -m venv .venv
+  # Reinstall only when the project's requirements changed since the last install.
+  local stamp=.venv/.installed-$extra
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -e ".[$extra]"
+    touch "$stamp"
+  fi
+}
