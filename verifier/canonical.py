@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from verifier.errors import FormatError
@@ -31,14 +32,29 @@ def _utf16_key(key: str) -> bytes:
     return key.encode("utf-16-be", "surrogatepass")
 
 
-def _check(value: Any, depth: int, path: str) -> bool:
-    """Check ``value`` holds only JCS-safe types; return whether a key holds a character above U+FFFF."""
-    kind = type(value)
-    if kind is str or value is None or kind is bool:
-        return False
+def _scalar(value: Any, kind: type, path: Callable[[], str]) -> None:
+    """Check a value that is not a container."""
     if kind is int:
         if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-            raise FormatError(f"{path}: integer {value} is outside ±(2^53−1)", path=path)
+            where = path()
+            raise FormatError(f"{where}: integer {value} is outside ±(2^53−1)", path=where)
+    elif kind is float:
+        where = path()
+        raise FormatError(f"{where}: floating-point numbers are not allowed in entries", path=where)
+    elif kind is not str and kind is not bool and value is not None:
+        where = path()
+        raise FormatError(f"{where}: {kind.__name__} is not a JSON value", path=where)
+
+
+def _check(value: Any, depth: int, path: str) -> bool:
+    """Check ``value`` holds only JCS-safe types; return whether a key holds a character above U+FFFF.
+
+    Scalars are checked inline and paths are only formatted for an error: this walk runs on
+    every entry the producer writes.
+    """
+    kind = type(value)
+    if kind is not dict and kind is not list and kind is not tuple:
+        _scalar(value, kind, lambda: path)
         return False
     if depth >= MAX_JSON_DEPTH:
         raise FormatError(f"{path}: nested deeper than {MAX_JSON_DEPTH} levels", path=path)
@@ -49,17 +65,19 @@ def _check(value: Any, depth: int, path: str) -> bool:
                 raise FormatError(f"{path}: object key {key!r} is not a string", path=path)
             if not key.isascii() and _ASTRAL.search(key):
                 astral = True
-            if _check(item, depth + 1, f"{path}.{key}"):
-                astral = True
+            item_kind = type(item)
+            if item_kind is dict or item_kind is list or item_kind is tuple:
+                astral = _check(item, depth + 1, f"{path}.{key}") or astral
+            elif item_kind is not str:
+                _scalar(item, item_kind, lambda key=key: f"{path}.{key}")  # type: ignore[misc]
         return astral
-    if kind is list or kind is tuple:
-        for i, item in enumerate(value):
-            if _check(item, depth + 1, f"{path}[{i}]"):
-                astral = True
-        return astral
-    if kind is float:
-        raise FormatError(f"{path}: floating-point numbers are not allowed in entries", path=path)
-    raise FormatError(f"{path}: {kind.__name__} is not a JSON value", path=path)
+    for i, item in enumerate(value):
+        item_kind = type(item)
+        if item_kind is dict or item_kind is list or item_kind is tuple:
+            astral = _check(item, depth + 1, f"{path}[{i}]") or astral
+        elif item_kind is not str:
+            _scalar(item, item_kind, lambda i=i: f"{path}[{i}]")  # type: ignore[misc]
+    return astral
 
 
 def _utf16_sorted(value: Any) -> Any:

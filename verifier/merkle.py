@@ -172,15 +172,16 @@ def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: by
     if size1 == size2 or size1 == 0:
         if proof:
             raise ConsistencyProofError(f"a proof from size {size1} to {size2} must be empty", size1=size1, size2=size2)
-        expected = root2 if size1 == size2 else EMPTY_ROOT
-        if root1 != expected:
-            raise ConsistencyRootMismatchError(
-                f"root of size {size1} differs from the root it must equal",
-                expected_root=expected,
-                calculated_root=root1,
-                size1=size1,
-                size2=size2,
-            )
+        # The empty tree's root is SHA-256(""); equal sizes need equal roots.
+        for expected, actual, which in ((EMPTY_ROOT, root1, size1 == 0), (root2, root1, size1 == size2)):
+            if which and actual != expected:
+                raise ConsistencyRootMismatchError(
+                    f"root of size {size1} differs from the root it must equal",
+                    expected_root=expected,
+                    calculated_root=actual,
+                    size1=size1,
+                    size2=size2,
+                )
         return
     if not proof:
         raise ConsistencyProofError(
