@@ -34,7 +34,7 @@ HASH_HEX_RE = re.compile(r"[0-9a-f]{64}")
 COMMITMENT_RE = re.compile(r"sha256:[0-9a-f]{64}")
 ORIGIN_RE = re.compile(r"[\x21-\x7e]{1,255}")
 # RFC 3339 with an explicit offset and exactly millisecond precision (DESIGN §3).
-AT_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(Z|[+-]\d{2}:\d{2})")
+AT_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(Z|[+-]([01]\d|2[0-3]):[0-5]\d)", re.ASCII)
 
 
 def _fail(path: str, message: str, value: Any = None) -> FormatError:
@@ -79,7 +79,7 @@ def _check_strings(value: Any, path: str) -> None:
         for key, item in value.items():
             _check_strings(key, f"{path} key")
             _check_strings(item, f"{path}.{key}")
-    elif isinstance(value, list):
+    elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
             _check_strings(item, f"{path}[{i}]")
 
@@ -194,7 +194,7 @@ def _transition(record: Mapping[str, Any], data: bytes) -> Transition:
     org = _string(actor_record, "org", ORG_RE, "an organisation code")
     role = _string(actor_record, "role", CODE_RE, "a role name")
     key = actor_record.get("key")
-    if key is not None and (not isinstance(key, str) or not KEY_ID_RE.fullmatch(key)):
+    if "key" in actor_record and (not isinstance(key, str) or not KEY_ID_RE.fullmatch(key)):
         raise _fail("actor.key", "must be a registered key id", key)
     at = record["at"]
     parse_at(at)
@@ -211,7 +211,7 @@ def _transition(record: Mapping[str, Any], data: bytes) -> Transition:
     if payload is not None and (not isinstance(payload, str) or not COMMITMENT_RE.fullmatch(payload)):
         raise _fail("payload", "must be null or sha256:<64 lowercase hex>", payload)
     sig = record.get("sig")
-    if sig is not None:
+    if "sig" in record:
         _signature_bytes(sig)
     return Transition(
         data,
