@@ -41,10 +41,10 @@ def _fail(path: str, message: str, value: Any = None) -> FormatError:
     return FormatError(f"{path}: {message}", path=path, value=value)
 
 
-def _string(record: Mapping[str, Any], field: str, pattern: re.Pattern[str], what: str) -> str:
+def _string(record: Mapping[str, Any], field: str, pattern: re.Pattern[str], what: str, *, within: str = "") -> str:
     value = record.get(field)
     if not isinstance(value, str) or not pattern.fullmatch(value):
-        raise _fail(field, f"must be {what}", value)
+        raise _fail(within + field, f"must be {what}", value)
     return value
 
 
@@ -191,8 +191,8 @@ def _transition(record: Mapping[str, Any], data: bytes) -> Transition:
         _check_fields(actor_record, frozenset({"org", "role"}), frozenset({"key"}))
     except FormatError as exc:
         raise _fail(f"actor.{exc.evidence['path']}", exc.message.split(": ", 1)[1]) from exc
-    org = _string(actor_record, "org", ORG_RE, "an organisation code")
-    role = _string(actor_record, "role", CODE_RE, "a role name")
+    org = _string(actor_record, "org", ORG_RE, "an organisation code", within="actor.")
+    role = _string(actor_record, "role", CODE_RE, "a role name", within="actor.")
     key = actor_record.get("key")
     if "key" in actor_record and (not isinstance(key, str) or not KEY_ID_RE.fullmatch(key)):
         raise _fail("actor.key", "must be a registered key id", key)
