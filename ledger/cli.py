@@ -80,7 +80,8 @@ def write_proof(ledger: Ledger, index: int, directory: Path) -> tuple[Path, Path
 
     Publishes a checkpoint first when the newest one does not cover the entry.
     """
-    stored = ledger.entry(index)
+    # Only indices of the log reach the database: SQLite refuses integers beyond 2^63-1.
+    stored = ledger.entry(index) if 0 <= index < ledger.head().tree_size else None
     if stored is None:
         raise LedgerError(f"no entry {index} in this log", index=index)
     checkpoint = ledger.latest_checkpoint()

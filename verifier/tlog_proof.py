@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from verifier.checkpoint import Checkpoint, open_checkpoint
 from verifier.errors import FormatError
-from verifier.limits import MAX_NOTE_BYTES, MAX_PROOF_HASHES
+from verifier.limits import MAX_NOTE_BYTES, MAX_PROOF_HASHES, MAX_UINT64
 from verifier.merkle import HASH_SIZE, leaf_hash, verify_inclusion
 from verifier.note import NoteVerifier, decode_base64
 
@@ -70,7 +70,8 @@ def parse_tlog_proof(text: str) -> TlogProof:
         extra.append(decode_base64(lines[position][len("extra ") :], field="extra"))
         position += 1
     match = _INDEX.fullmatch(lines[position]) if position < len(lines) else None
-    if match is None:
+    # "the zero-based index of the entry in the log": an unsigned 64-bit integer, as the tree size.
+    if match is None or int(match.group(1)) > MAX_UINT64:
         raise FormatError("proof needs an 'index <decimal>' line after the header", field="index")
     hashes = lines[position + 1 :]
     if len(hashes) > MAX_PROOF_HASHES:
