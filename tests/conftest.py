@@ -36,9 +36,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def open_ledger(
-    db_url: str, operator_signer: NoteSigner, baseline_policy: Policy
-) -> Iterator[Callable[..., Ledger]]:
+def open_ledger(db_url: str, operator_signer: NoteSigner, baseline_policy: Policy) -> Iterator[Callable[..., Ledger]]:
     """Open (or reopen) the ledger on the test's database; every store is closed afterwards."""
     stores: list[LedgerStore] = []
     payload_key = PayloadKey.generate()

@@ -43,9 +43,7 @@ def _check_line(value: str, *, field: str) -> None:
         raise FormatError(f"{field} is empty", field=field)
     control = _CONTROL.search(value)
     if control is not None:
-        raise FormatError(
-            f"{field} contains a newline or control character", field=field, offset=control.start()
-        )
+        raise FormatError(f"{field} contains a newline or control character", field=field, offset=control.start())
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -124,8 +122,7 @@ def parse_checkpoint_body(text: str) -> Checkpoint:
     # 2. The tree size, decimal ASCII, no leading zeroes.
     if _TREE_SIZE.fullmatch(size_text) is None or int(size_text) > MAX_UINT64:
         raise FormatError(
-            f"checkpoint tree size {size_text!r} is not a decimal unsigned 64-bit integer without "
-            "leading zeros",
+            f"checkpoint tree size {size_text!r} is not a decimal unsigned 64-bit integer without leading zeros",
             field="tree_size",
             value=size_text,
         )
@@ -141,14 +138,10 @@ def parse_checkpoint_body(text: str) -> Checkpoint:
     for number, line in enumerate(extensions, start=4):
         if not line:
             raise FormatError(f"checkpoint extension line {number} is empty", field="extensions", line=number)
-    return Checkpoint(
-        origin=origin, tree_size=int(size_text), root_hash=root_hash, extensions=tuple(extensions)
-    )
+    return Checkpoint(origin=origin, tree_size=int(size_text), root_hash=root_hash, extensions=tuple(extensions))
 
 
-def open_checkpoint(
-    note: bytes | str, verifiers: Sequence[NoteVerifier], *, origin: str | None = None
-) -> Checkpoint:
+def open_checkpoint(note: bytes | str, verifiers: Sequence[NoteVerifier], *, origin: str | None = None) -> Checkpoint:
     """Verify a signed checkpoint note and parse its body.
 
     ``verifiers`` are the trusted keys (see ``open_note``). When ``origin`` is given, the

@@ -114,8 +114,7 @@ def ed25519_key_id(name: str, public_key: bytes) -> bytes:
 def _refuse_key_type(key_type: int, *, field: str, key_name: str) -> FormatError:
     kind = _UNSUPPORTED_KEY_TYPES.get(key_type, "unknown")
     return FormatError(
-        f"unsupported key type 0x{key_type:02x} ({kind}) for key {key_name!r}: only Ed25519 (0x01) "
-        "is supported",
+        f"unsupported key type 0x{key_type:02x} ({kind}) for key {key_name!r}: only Ed25519 (0x01) is supported",
         field=field,
         key_name=key_name,
         key_type=key_type,
@@ -130,9 +129,7 @@ def _split_key_text(text: str, *, field: str) -> tuple[str, bytes, int, bytes]:
         raise FormatError(f"{field} must have the form <name>+<key id>+<base64 key>", field=field)
     _check_key_name(name, field=field)
     if _KEY_ID_HEX.fullmatch(key_id_hex) is None:
-        raise FormatError(
-            f"{field} key id {key_id_hex!r} is not 8 lowercase hex digits", field=field, key_name=name
-        )
+        raise FormatError(f"{field} key id {key_id_hex!r} is not 8 lowercase hex digits", field=field, key_name=name)
     key = decode_base64(key_b64, field=field)
     if not key:
         raise FormatError(f"{field} has an empty key", field=field, key_name=name)
@@ -202,9 +199,7 @@ class NoteVerifier:
         try:
             Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
         except InvalidSignature as exc:
-            raise SignatureError(
-                f"invalid signature for key {self.name}+{self.key_id.hex()}", **evidence
-            ) from exc
+            raise SignatureError(f"invalid signature for key {self.name}+{self.key_id.hex()}", **evidence) from exc
 
 
 def parse_vkey(text: str) -> NoteVerifier:
@@ -254,9 +249,7 @@ class NoteSigner:
         if key_type != ED25519_KEY_TYPE:
             raise _refuse_key_type(key_type, field="skey", key_name=name)
         if len(seed) != ED25519_SEED_SIZE:
-            raise FormatError(
-                f"skey Ed25519 seed must be 32 bytes, got {len(seed)}", field="skey", key_name=name
-            )
+            raise FormatError(f"skey Ed25519 seed must be 32 bytes, got {len(seed)}", field="skey", key_name=name)
         signer = cls(name, Ed25519PrivateKey.from_private_bytes(seed))
         _check_key_id(name, key_id, signer._public_key, field="skey")
         return signer
@@ -456,9 +449,7 @@ def open_note(note: bytes | str, verifiers: Sequence[NoteVerifier]) -> OpenedNot
         raise _malformed("not valid UTF-8", offset=exc.start) from exc
     control = _NOTE_CONTROL.search(decoded)
     if control is not None:
-        raise _malformed(
-            "contains a control character", offset=len(decoded[: control.start()].encode("utf-8"))
-        )
+        raise _malformed("contains a control character", offset=len(decoded[: control.start()].encode("utf-8")))
 
     # "The text is separated from the signatures by the last empty line in the note." The
     # text keeps its final newline; the signature block is one or more newline-ended lines.

@@ -52,9 +52,7 @@ def _expected_fields(case: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-@pytest.mark.parametrize(
-    "case", BODIES, ids=[f"{i:02d}-{_slug(case['desc'])}" for i, case in enumerate(BODIES)]
-)
+@pytest.mark.parametrize("case", BODIES, ids=[f"{i:02d}-{_slug(case['desc'])}" for i, case in enumerate(BODIES)])
 def test_vector_checkpoint_body(case: dict[str, Any]) -> None:
     text: str = case["text"]
     if case["c2sp_strict_parse"] == "reject":

@@ -39,8 +39,7 @@ PETER_SKEY = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx0
 ENOCH_VKEY = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop"
 TEXT = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
 PETER_LINE = (
-    "— PeterNeumann "
-    "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM="
+    "— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM="
 )
 PETER_NOTE = TEXT + "\n" + PETER_LINE + "\n"
 
@@ -141,9 +140,7 @@ def test_logandmap_skey_matches_its_published_vkey() -> None:
 # --- notes[] ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "case", NOTES, ids=[f"{i:02d}-{_slug(case['desc'])}" for i, case in enumerate(NOTES)]
-)
+@pytest.mark.parametrize("case", NOTES, ids=[f"{i:02d}-{_slug(case['desc'])}" for i, case in enumerate(NOTES)])
 def test_vector_note(case: dict[str, Any]) -> None:
     verifiers, refused = _parse_verifier_keys(case["verifier_keys"])
     note = _note_input(case)
@@ -220,8 +217,7 @@ def test_vector_sign(case: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     ("text", "parse"),
-    [(case["vkey"], parse_vkey) for case in _other("vkey_mangling_rule")]
-    + [(PETER_SKEY, NoteSigner.from_skey)],
+    [(case["vkey"], parse_vkey) for case in _other("vkey_mangling_rule")] + [(PETER_SKEY, NoteSigner.from_skey)],
     ids=["vkey", "skey"],
 )
 def test_vector_mangling_rule(text: str, parse: Any) -> None:
@@ -310,9 +306,7 @@ def test_signer_repr_hides_the_private_key() -> None:
     assert "PeterNeumann" in repr(signer)
 
 
-@pytest.mark.parametrize(
-    "name", ["", "a b", "a+b", "a\tb", "a\nb", "a\x7fb", "a\u00a0b", "a\u3000b", "\ud800"]
-)
+@pytest.mark.parametrize("name", ["", "a b", "a+b", "a\tb", "a\nb", "a\x7fb", "a\u00a0b", "a\u3000b", "\ud800"])
 def test_invalid_key_names_are_refused(name: str) -> None:
     with pytest.raises(FormatError):
         NoteSigner.generate(name)
