@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ledger.config import DEFAULT_ORIGIN, DataDir, default_data_dir
 from ledger.demo import demo_requests
-from ledger.errors import LedgerError, LogStateError
+from ledger.errors import LedgerError
 from ledger.proofs import ProofRequestError
 from ledger.service import Ledger
 from verifier.entry import Transition, parse_entry
@@ -137,6 +137,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -150,7 +157,7 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--database", help="database URL (default: SQLite in the data directory)")
     init.set_defaults(run=cmd_init)
     demo = commands.add_parser("demo", parents=[common], help="append realistic demo tickets and prove one")
-    demo.add_argument("--tickets", type=int, default=300, help="how many tickets (default 300)")
+    demo.add_argument("--tickets", type=_positive, default=300, help="how many tickets (default 300)")
     demo.add_argument("--seed", type=int, default=12345, help="random seed of the demo data")
     demo.set_defaults(run=cmd_demo)
     commands.add_parser("status", parents=[common], help="the log's size, root and keys").set_defaults(run=cmd_status)
@@ -181,8 +188,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = getattr(exc, "message", str(exc))
         print(f"hotline-ledger: {code}: {message}", file=sys.stderr)
         return EXIT_REFUSED
+    except BrokenPipeError:
+        # The reader went away (``… | head``): nothing is wrong with the log.
+        sys.stderr.close()
+        return EXIT_OK
     except OSError as exc:
-        print(f"hotline-ledger: {LogStateError.code}: {exc}", file=sys.stderr)
+        print(f"hotline-ledger: io_error: {exc}", file=sys.stderr)
         return EXIT_REFUSED
 
 

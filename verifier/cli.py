@@ -54,7 +54,12 @@ def _keys(values: Sequence[str] | None) -> list[NoteVerifier]:
             try:
                 keys.append(parse_vkey(line.strip()))
             except FormatError as exc:
-                raise UsageError(f"not a verifier key ({exc.message}): {line.strip()[:60]}") from exc
+                # Show only the key name: a signer key given by mistake must not be echoed.
+                raise UsageError(f"not a verifier key ({exc.message}): {line.strip().split('+', 1)[0][:60]}") from exc
+    if not keys:
+        raise UsageError(f"no trusted key in {', '.join(texts)}")
+    if len({(key.name, key.key_id) for key in keys}) != len(keys):
+        raise UsageError("the same trusted key is given twice")
     return keys
 
 

@@ -38,12 +38,13 @@ class TlogProof:
     index: int
     proof: tuple[bytes, ...]
     checkpoint: str
-    extra: tuple[bytes, ...] = ()
+    extra: bytes | None = None
 
     def text(self) -> str:
         """The proof in its text form."""
         lines = [HEADER]
-        lines += [f"extra {b64encode(item).decode()}" for item in self.extra]
+        if self.extra is not None:
+            lines.append(f"extra {b64encode(self.extra).decode()}")
         lines.append(f"index {self.index}")
         lines += [b64encode(h).decode() for h in self.proof]
         return "\n".join(lines) + "\n\n" + self.checkpoint
@@ -65,9 +66,10 @@ def parse_tlog_proof(text: str) -> TlogProof:
     if lines[0] != HEADER:
         raise FormatError(f"proof must start with {HEADER!r}", field="header", value=lines[0][:80])
     position = 1
-    extra = []
-    while position < len(lines) and lines[position].startswith("extra "):
-        extra.append(decode_base64(lines[position][len("extra ") :], field="extra"))
+    # At most one extra line, right after the header; the next line must be the index.
+    extra = None
+    if position < len(lines) and lines[position].startswith("extra "):
+        extra = decode_base64(lines[position][len("extra ") :], field="extra")
         position += 1
     match = _INDEX.fullmatch(lines[position]) if position < len(lines) else None
     # "the zero-based index of the entry in the log": an unsigned 64-bit integer, as the tree size.
@@ -82,7 +84,7 @@ def parse_tlog_proof(text: str) -> TlogProof:
         if len(value) != HASH_SIZE:
             raise FormatError(f"proof[{number}] is {len(value)} bytes, not {HASH_SIZE}", field=f"proof[{number}]")
         proof.append(value)
-    return TlogProof(int(match.group(1)), tuple(proof), checkpoint, tuple(extra))
+    return TlogProof(int(match.group(1)), tuple(proof), checkpoint, extra)
 
 
 def verify_tlog_proof(

@@ -220,9 +220,6 @@ def test_demo_again_appends_nothing(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert status(capsys, data) == before
 
 
-@pytest.mark.xfail(
-    strict=True, reason="ledger/cli.py cmd_demo indexes receipts[0]: --tickets 0 or below ends in an IndexError"
-)
 @pytest.mark.parametrize("tickets", ["0", "-3"])
 def test_demo_without_tickets_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], tickets: str

@@ -263,11 +263,6 @@ def test_a_key_file_with_a_bad_line_exits_2(
     assert code == 2 and one_line(err).startswith("hotline-verify: not a verifier key")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verifier/cli.py _keys echoes the first 60 characters of a bad key line: for a signer key file "
-    "given by mistake that is PRIVATE+KEY+<name>+<id>+ and the start of the secret seed",
-)
 def test_a_secret_key_given_as_key_exits_2_without_echoing_it(
     evidence: Evidence, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -284,11 +279,6 @@ def test_no_key_at_all_exits_2(evidence: Evidence, capsys: pytest.CaptureFixture
     assert "HOTLINE_VERIFY_KEY" in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verifier/cli.py _keys accepts a key file without any key and verification then reports "
-    "'FAIL: V4' (exit 1), blaming the evidence for the auditor's empty key file",
-)
 def test_an_empty_key_file_exits_2(evidence: Evidence, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     keys = tmp_path / "empty.vkeys"
     keys.write_text("\n")
