@@ -295,7 +295,9 @@ class Ledger:
         """
         if tree_size is not None and 0 <= tree_size <= self._seen_size:
             return tree_size
-        current = self.head().tree_size
+        current = self.store.tree_size()
+        if current is None:
+            raise LogStateError("no log in this database")
         self._seen_size = max(self._seen_size, current)
         if tree_size is None:
             return current

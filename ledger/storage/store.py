@@ -40,6 +40,10 @@ from ledger.storage.schema import (
 )
 
 _HEAD_ID = 1
+#: Tree nodes at this level and above are cached in memory once read: at most one per 256 leaves.
+CACHED_LEVEL = 8
+#: Bound of that cache (about 100 MB at its fullest); it starts over when exceeded.
+MAX_CACHED_NODES = 1 << 20
 _NODES_BY_KEY = select(nodes.c.id, nodes.c.hash).where(nodes.c.id.in_(bindparam("keys", expanding=True)))
 
 
@@ -260,6 +264,7 @@ class LedgerStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._nodes_sql_cache: dict[int, str] = {}
+        self._upper_nodes: dict[int, bytes] = {}
 
     @classmethod
     def open(cls, url: str, **engine_options: Any) -> LedgerStore:
@@ -288,8 +293,9 @@ class LedgerStore:
     def node_hashes(self, ids: Sequence[NodeId]) -> list[bytes]:
         """The stored hashes of ``ids``, in order, read outside any transaction.
 
-        Tree nodes never change once written, so one statement needs no transaction; this is
-        the proof-serving hot path, so it talks to the driver directly.
+        Tree nodes never change once written, so one statement needs no transaction, and nodes
+        at ``CACHED_LEVEL`` and above (one per 256 leaves or fewer) are kept in memory once read.
+        This is the proof-serving hot path, so it talks to the driver directly.
 
         Raises:
             StorageError: a node is not stored.
@@ -297,15 +303,34 @@ class LedgerStore:
         if not ids:
             return []
         keys = [node_key(node) for node in ids]
+        cache = self._upper_nodes
+        found = {k: cache[k] for k in keys if k in cache}
+        missing = [k for k in keys if k not in found]
+        if missing:
+            fetched = dict(self._fetch(self._nodes_sql(len(missing)), missing))
+            found.update(fetched)
+            if len(cache) > MAX_CACHED_NODES:
+                cache.clear()
+            for (level, _), key in zip(ids, keys, strict=True):
+                if level >= CACHED_LEVEL and key in fetched:
+                    cache[key] = bytes(fetched[key])
+        return _in_order(ids, keys, found)
+
+    def tree_size(self) -> int | None:
+        """The log's current size in one statement (``None`` before the log exists)."""
+        rows = self._fetch("SELECT tree_size FROM log_head WHERE id = 1", [])
+        return int(rows[0][0]) if rows else None
+
+    def _fetch(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
         raw = self.engine.raw_connection()
         try:
             cursor = raw.cursor()
-            cursor.execute(self._nodes_sql(len(keys)), keys)
-            found = dict(cursor.fetchall())
+            cursor.execute(sql, parameters)
+            rows = cursor.fetchall()
             cursor.close()
+            return list(rows)
         finally:
             raw.close()
-        return _in_order(ids, keys, found)
 
     def _nodes_sql(self, count: int) -> str:
         sql = self._nodes_sql_cache.get(count)
