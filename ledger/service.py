@@ -73,9 +73,8 @@ class Ledger:
         with store.writing() as view:
             head = view.lock_head()
             if head is None:
-                head = LogHead(origin, 0, EMPTY_ROOT)
-                view.create_log(head)
-            elif head.origin != origin:
+                head = view.create_log(LogHead(origin, 0, EMPTY_ROOT))
+            if head.origin != origin:
                 raise LogStateError(
                     f"this database holds the log {head.origin!r}, not {origin!r}", stored=head.origin, asked=origin
                 )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+#: How long a SQLite connection waits for another writer before giving up.
+BUSY_TIMEOUT_MS = 30_000
 #: The begin statement for the next transaction on a connection (see ``begin_immediate``).
 _BEGIN_MODE = "hotline_begin_mode"
 
@@ -25,10 +29,20 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # on every commit, so a committed append survives a crash of the process or the machine.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    # Switching to WAL needs a moment without other connections and does not wait for the busy
+    # timeout: retry briefly while another process holds the database (replicas starting together).
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 

@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from ledger.storage.engine import request_write_lock
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -19,10 +21,23 @@ def _config() -> Config:
     return config
 
 
+#: The PostgreSQL advisory lock that serialises migrations of replicas starting together.
+MIGRATION_LOCK = 0x686F746C696E65  # "hotline"
+
+
 def upgrade(engine: Engine) -> None:
-    """Apply every migration the database has not seen yet (idempotent)."""
+    """Apply every migration the database has not seen yet (idempotent).
+
+    Replicas that start together migrate one after the other, in one transaction each: the
+    first does the work, the others then find the schema current.
+    """
     config = _config()
     with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+        else:
+            request_write_lock(conn)
+            conn.exec_driver_sql("SELECT 1")
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
         conn.commit()

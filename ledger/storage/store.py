@@ -136,10 +136,21 @@ class WriteView(ReadView):
         row = self._conn.execute(query).first()
         return None if row is None else LogHead(row.origin, row.tree_size, row.root)
 
-    def create_log(self, head: LogHead) -> None:
+    def create_log(self, head: LogHead) -> LogHead:
+        """Create the log head unless another process just did; return the head, locked.
+
+        On PostgreSQL ``lock_head`` locks nothing while there is no row, so two replicas may both
+        get here: the insert does nothing for the second, which then waits on the first's row.
+        """
+        dialect_insert: Any = pg_insert if self._conn.dialect.name == "postgresql" else sqlite_insert
         self._conn.execute(
-            insert(log_head).values(id=_HEAD_ID, origin=head.origin, tree_size=head.tree_size, root=head.root)
+            dialect_insert(log_head)
+            .values(id=_HEAD_ID, origin=head.origin, tree_size=head.tree_size, root=head.root)
+            .on_conflict_do_nothing(index_elements=[log_head.c.id])
         )
+        created = self.lock_head()
+        assert created is not None
+        return created
 
     def append(
         self,

@@ -143,15 +143,9 @@ def test_replicas_can_open_a_database_together(
 ) -> None:
     """Replicas started at once on a database without a log (new, or only migrated) all come up and share one log.
 
-    Known bug: on a new database their migrations collide (SQLite: "database is locked";
-    PostgreSQL: a duplicate catalog entry), and on PostgreSQL ``Ledger.open`` of a log that does
-    not exist yet locks no row, so two replicas insert the log head and one fails. It is a race,
-    so the test is marked non-strict; remove the mark with the fix.
+    Their migrations are serialised (an advisory lock on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite)
+    and creating the log head tolerates a replica that created it first.
     """
-    if prepared == "new" or db_url.startswith("postgresql"):
-        request.applymarker(
-            pytest.mark.xfail(raises=AssertionError, reason="known bug: replicas race to create a new log")
-        )
     if prepared == "migrated":
         LedgerStore.open(db_url).close()
     own = ["--start-before", "store" if prepared == "new" else "log", "--tickets", "2", "--seed", SEED]

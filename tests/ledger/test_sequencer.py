@@ -89,7 +89,7 @@ def test_receipt_describes_the_entry(ledger: Ledger) -> None:
     assert (receipt.ticket, receipt.seq, receipt.state) == (TICKET, 1, "registered")
     assert entry.payload == receipt.payload and receipt.payload is not None
     # Personal content never enters the log, only its salted commitment.
-    assert "13800001234".encode() not in stored.data
+    assert b"13800001234" not in stored.data
     assert "王先生".encode() not in stored.data
 
 
