@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -75,6 +76,14 @@ def cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _verify_command() -> str:
+    """``hotline-verify`` as the user can run it: beside this script when it is not on PATH."""
+    beside = Path(sys.argv[0]).parent / "hotline-verify"
+    if shutil.which("hotline-verify") is None and beside.exists():
+        return str(beside)
+    return "hotline-verify"
+
+
 def write_proof(ledger: Ledger, index: int, directory: Path) -> tuple[Path, Path]:
     """Write entry ``index`` and its tlog-proof under the newest checkpoint into ``directory``.
 
@@ -100,7 +109,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
     ledger = _open(args)
     entry_file, proof_file = write_proof(ledger, args.index, Path(args.out))
     print(f"wrote {entry_file} and {proof_file}")
-    print(f"check it: hotline-verify proof {entry_file} --proof {proof_file} --key {args.data}/keys/operator.vkey")
+    print(f"check it: {_verify_command()} proof {entry_file} --proof {proof_file} --key {args.data}/keys/operator.vkey")
     return EXIT_OK
 
 
@@ -133,7 +142,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f" {entry.actor.org}/{entry.actor.role}  inclusion verified"
         )
     print("\nan auditor checks one step independently with:")
-    print(f"  hotline-verify proof {entry_file} --proof {proof_file} --key {Path(args.data) / 'keys/operator.vkey'}")
+    print(
+        f"  {_verify_command()} proof {entry_file} --proof {proof_file} --key {Path(args.data) / 'keys/operator.vkey'}"
+    )
     return EXIT_OK
 
 
