@@ -1,4 +1,5 @@
-# Sourced by scripts/run and scripts/test: create .venv with Python 3.11+ and install the project.
+# Sourced by scripts/run and scripts/test: create .venv with Python 3.11+ and install the project;
+# install the pinned npm packages (solc, OpenZeppelin, anvil) into node_modules.
 ensure_venv() {
   local extra=$1 python=${PYTHON:-}
   if [ -z "$python" ]; then
@@ -17,6 +18,16 @@ ensure_venv() {
   if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -e ".[$extra]"
+    touch "$stamp"
+  fi
+}
+
+# npm ci when node_modules is missing or older than package.json / package-lock.json.
+ensure_node_modules() {
+  local stamp=node_modules/.installed-lock
+  if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
+    command -v npm >/dev/null 2>&1 || { echo "hotline-ledger needs Node.js 18+ with npm for its contracts" >&2; exit 2; }
+    npm ci --no-audit --no-fund --loglevel=error
     touch "$stamp"
   fi
 }
