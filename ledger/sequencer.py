@@ -213,7 +213,8 @@ class TransitionSequencer:
         if request.sig is not None:
             record["sig"] = request.sig
         try:
-            entry = build_entry(record)
+            # Every part of the record went through canonical_parts or is the ledger's own string or int.
+            entry = build_entry(record, checked=True)
         except FormatError as exc:
             raise InvalidRequest(f"ticket {request.ticket}: {exc.message}", **exc.evidence) from exc
         assert isinstance(entry, Transition)

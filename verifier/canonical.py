@@ -89,18 +89,25 @@ def _utf16_sorted(value: Any) -> Any:
     return value
 
 
-def canonical_bytes(value: Any) -> bytes:
+def canonical_bytes(value: Any, *, checked: bool = False) -> bytes:
     """Encode ``value`` as RFC 8785 canonical JSON in UTF-8.
+
+    ``checked=True`` is for a value built only from parts that already went through this
+    function (and plain strings and integers): the type walk is skipped.
 
     Raises:
         FormatError: a float, an integer beyond ±(2^53−1), a non-string key, a lone surrogate,
             nesting deeper than ``MAX_JSON_DEPTH``, or a non-JSON type.
     """
-    # Code-point order (sort_keys) equals UTF-16 order unless a key holds an astral character.
-    if _check(value, 0, "$"):
-        text = _ENCODER.encode(_utf16_sorted(value))
-    else:
+    text = None
+    if checked:
         text = _SORTED_ENCODER.encode(value)
+        if _ASTRAL.search(text):
+            # A key may hold a character above U+FFFF: take the path that sorts in UTF-16 order.
+            text = None
+    if text is None:
+        # Code-point order (sort_keys) equals UTF-16 order unless a key holds an astral character.
+        text = _ENCODER.encode(_utf16_sorted(value)) if _check(value, 0, "$") else _SORTED_ENCODER.encode(value)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:

@@ -324,13 +324,15 @@ def parse_entry(data: bytes) -> Entry:
     return _validate(parse_canonical(data), data)
 
 
-def build_entry(record: Mapping[str, Any]) -> Entry:
+def build_entry(record: Mapping[str, Any], *, checked: bool = False) -> Entry:
     """Validate ``record`` as an entry and return it parsed, with its canonical bytes in ``data``.
+
+    ``checked``: see ``canonical_bytes``.
 
     Raises:
         FormatError: as ``parse_entry`` would for these bytes.
     """
-    return _validate(record, canonical_bytes(record))
+    return _validate(record, canonical_bytes(record, checked=checked))
 
 
 def encode_entry(record: Mapping[str, Any]) -> bytes:

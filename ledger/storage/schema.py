@@ -81,11 +81,15 @@ checkpoints = Table(
 payloads = Table(
     "payloads",
     metadata,
-    Column("commitment", String(71), primary_key=True),
-    Column("entry_index", BigInteger, nullable=False),
+    # Keyed by the entry that commits to the payload: appends insert in key order, and the
+    # commitment is found through a small index on its first eight bytes.
+    Column("entry_index", RowId, primary_key=True, autoincrement=False),
+    Column("commitment_key", BigInteger, nullable=False),
+    Column("commitment", String(71), nullable=False),
     Column("salt", LargeBinary(32), nullable=False),
     Column("nonce", LargeBinary(12), nullable=False),
     Column("ciphertext", LargeBinary, nullable=False),
+    Index(None, "commitment_key"),
 )
 
 actor_keys = Table(

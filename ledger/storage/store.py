@@ -109,8 +109,13 @@ class ReadView:
         return None if row is None else StoredCheckpoint(*row)
 
     def payload(self, commitment: str) -> SealedPayload | None:
-        row = self._conn.execute(select(payloads).where(payloads.c.commitment == commitment)).first()
-        return None if row is None else SealedPayload(*row)
+        query = select(payloads).where(
+            payloads.c.commitment_key == _commitment_key(commitment), payloads.c.commitment == commitment
+        )
+        row = self._conn.execute(query).first()
+        if row is None:
+            return None
+        return SealedPayload(row.commitment, row.entry_index, row.salt, row.nonce, row.ciphertext)
 
     def actor_key(self, key: str) -> ActorKey | None:
         row = self._conn.execute(select(actor_keys).where(actor_keys.c.key == key)).first()
@@ -199,23 +204,22 @@ class WriteView(ReadView):
 
     def add_payloads(self, sealed: Sequence[SealedPayload]) -> None:
         if sealed:
-            self._conn.execute(
-                insert(payloads),
+            _insert_rows(
+                self._conn,
+                payloads,
+                ("entry_index", "commitment_key", "commitment", "salt", "nonce", "ciphertext"),
                 [
-                    {
-                        "commitment": p.commitment,
-                        "entry_index": p.entry_index,
-                        "salt": p.salt,
-                        "nonce": p.nonce,
-                        "ciphertext": p.ciphertext,
-                    }
+                    (p.entry_index, _commitment_key(p.commitment), p.commitment, p.salt, p.nonce, p.ciphertext)
                     for p in sealed
                 ],
             )
 
     def delete_payload(self, commitment: str) -> bool:
         """Delete a payload and its salt; ``False`` when there was none."""
-        return self._conn.execute(delete(payloads).where(payloads.c.commitment == commitment)).rowcount == 1
+        query = delete(payloads).where(
+            payloads.c.commitment_key == _commitment_key(commitment), payloads.c.commitment == commitment
+        )
+        return self._conn.execute(query).rowcount == 1
 
     def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
         self._conn.execute(
@@ -244,6 +248,14 @@ class WriteView(ReadView):
 
     def add_policy(self, policy_id: str, entry_index: int) -> None:
         self._conn.execute(insert(policies).values(id=policy_id, entry_index=entry_index))
+
+
+def _commitment_key(commitment: str) -> int:
+    """The first eight bytes of a ``sha256:<hex>`` commitment as a signed 64-bit integer (0 if malformed)."""
+    try:
+        return int.from_bytes(bytes.fromhex(commitment[7:23]), "big", signed=True)
+    except ValueError:
+        return 0
 
 
 def _in_order(ids: Sequence[NodeId], keys: Sequence[int], found: dict[int, bytes]) -> list[bytes]:

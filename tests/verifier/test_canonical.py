@@ -340,3 +340,16 @@ def test_parse_json_strict_refuses_duplicates_and_floats_but_allows_layout() -> 
         parse_json_strict(b"[-Infinity]")
     with pytest.raises(FormatError):
         parse_json_strict(b"[" * 100_000 + b"]" * 100_000)
+
+
+@settings(max_examples=300)
+@given(json_values)
+def test_the_checked_path_encodes_exactly_like_the_full_one(value: Any) -> None:
+    # canonical_bytes(checked=True) skips the type walk for values already checked; it must
+    # still sort astral-plane keys in UTF-16 order (by falling back) and give identical bytes.
+    assert canonical_bytes(value, checked=True) == canonical_bytes(value) == rfc8785.dumps(value)
+
+
+def test_the_checked_path_sorts_astral_keys_in_utf16_order() -> None:
+    value = {"\U0001f600": 1, "\uffff": 2}
+    assert canonical_bytes(value, checked=True) == rfc8785.dumps(value)

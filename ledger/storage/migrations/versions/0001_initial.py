@@ -62,13 +62,15 @@ def upgrade() -> None:
     )
     op.create_table(
         "payloads",
+        sa.Column("entry_index", RowId, autoincrement=False, nullable=False),
+        sa.Column("commitment_key", sa.BigInteger(), nullable=False),
         sa.Column("commitment", sa.String(71), nullable=False),
-        sa.Column("entry_index", sa.BigInteger(), nullable=False),
         sa.Column("salt", sa.LargeBinary(32), nullable=False),
         sa.Column("nonce", sa.LargeBinary(12), nullable=False),
         sa.Column("ciphertext", sa.LargeBinary(), nullable=False),
-        sa.PrimaryKeyConstraint("commitment", name="pk_payloads"),
+        sa.PrimaryKeyConstraint("entry_index", name="pk_payloads"),
     )
+    op.create_index("ix_payloads_commitment_key", "payloads", ["commitment_key"])
     op.create_table(
         "actor_keys",
         sa.Column("key", sa.String(64), nullable=False),
