@@ -8,6 +8,7 @@ entry its index) is gap-free and duplicate-free across processes.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -40,8 +41,8 @@ from ledger.storage.schema import (
 )
 
 _HEAD_ID = 1
-#: Tree nodes at this level and above are cached in memory once read: at most one per 256 leaves.
-CACHED_LEVEL = 8
+#: Tree nodes at this level and above are cached in memory once read: at most one per 16 leaves.
+CACHED_LEVEL = 4
 #: Bound of that cache (about 100 MB at its fullest); it starts over when exceeded.
 MAX_CACHED_NODES = 1 << 20
 _NODES_BY_KEY = select(nodes.c.id, nodes.c.hash).where(nodes.c.id.in_(bindparam("keys", expanding=True)))
@@ -288,6 +289,9 @@ class LedgerStore:
         self.engine = engine
         self._nodes_sql_cache: dict[int, str] = {}
         self._upper_nodes: dict[int, bytes] = {}
+        self._readers = threading.local()
+        self._readers_lock = threading.Lock()
+        self._all_readers: list[Any] = []
 
     @classmethod
     def open(cls, url: str, **engine_options: Any) -> LedgerStore:
@@ -317,7 +321,7 @@ class LedgerStore:
         """The stored hashes of ``ids``, in order, read outside any transaction.
 
         Tree nodes never change once written, so one statement needs no transaction, and nodes
-        at ``CACHED_LEVEL`` and above (one per 256 leaves or fewer) are kept in memory once read.
+        at ``CACHED_LEVEL`` and above (one per 16 leaves or fewer) are kept in memory once read.
         This is the proof-serving hot path, so it talks to the driver directly.
 
         Raises:
@@ -345,15 +349,29 @@ class LedgerStore:
         return int(rows[0][0]) if rows else None
 
     def _fetch(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
-        raw = self.engine.raw_connection()
+        """Run one read statement on this thread's reader connection (autocommit, outside the pool).
+
+        A connection that fails is dropped, so the next read opens a fresh one.
+        """
+        reader = getattr(self._readers, "connection", None)
+        if reader is None:
+            proxied = self.engine.raw_connection()
+            proxied.detach()
+            reader = proxied.dbapi_connection
+            if self.engine.dialect.name == "postgresql":
+                reader.autocommit = True  # type: ignore[union-attr]
+            self._readers.connection = reader
+            with self._readers_lock:
+                self._all_readers.append(reader)
         try:
-            cursor = raw.cursor()
+            cursor = reader.cursor()  # type: ignore[union-attr]
             cursor.execute(sql, parameters)
-            rows = cursor.fetchall()
+            rows = list(cursor.fetchall())
             cursor.close()
-            return list(rows)
-        finally:
-            raw.close()
+            return rows
+        except Exception:
+            self._readers.connection = None
+            raise
 
     def _nodes_sql(self, count: int) -> str:
         sql = self._nodes_sql_cache.get(count)
@@ -364,4 +382,9 @@ class LedgerStore:
         return sql
 
     def close(self) -> None:
+        with self._readers_lock:
+            for reader in self._all_readers:
+                reader.close()
+            self._all_readers.clear()
+        self._readers = threading.local()
         self.engine.dispose()
