@@ -42,6 +42,8 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
                 raise
             time.sleep(0.01)
     cursor.execute("PRAGMA synchronous=FULL")
+    # Checkpoints run in ledger.storage.checkpointer, not inside a writer's commit.
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

@@ -28,6 +28,7 @@ from ledger.records import (
     TicketState,
 )
 from ledger.storage import migrate
+from ledger.storage.checkpointer import WalCheckpointer
 from ledger.storage.engine import make_engine, request_write_lock
 from ledger.storage.schema import (
     actor_keys,
@@ -292,6 +293,12 @@ class LedgerStore:
         self._readers = threading.local()
         self._readers_lock = threading.Lock()
         self._all_readers: list[Any] = []
+        database = engine.url.database
+        self._checkpointer = (
+            WalCheckpointer(database)
+            if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
+            else None
+        )
 
     @classmethod
     def open(cls, url: str, **engine_options: Any) -> LedgerStore:
@@ -382,6 +389,8 @@ class LedgerStore:
         return sql
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         with self._readers_lock:
             for reader in self._all_readers:
                 reader.close()
