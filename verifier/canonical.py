@@ -131,8 +131,32 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+#: Deepest nesting ``parse_json_strict`` hands to the JSON decoder (the canonical checks refuse far less).
+MAX_PARSE_DEPTH = 64
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _check_depth(text: str) -> None:
+    """Refuse nesting deeper than ``MAX_PARSE_DEPTH`` before the recursive C decoder sees it.
+
+    Only documents with that many brackets can be that deep, so the exact scan (which skips
+    brackets inside strings) runs only for them.
+    """
+    if text.count("[") + text.count("{") <= MAX_PARSE_DEPTH:
+        return
+    depth = 0
+    for token in _TOKENS.finditer(text):
+        bracket = token.group()
+        if bracket in ("[", "{"):
+            depth += 1
+            if depth > MAX_PARSE_DEPTH:
+                raise FormatError(f"JSON nested deeper than {MAX_PARSE_DEPTH} levels")
+        elif bracket in ("]", "}"):
+            depth -= 1
+
+
 def parse_json_strict(data: bytes) -> Any:
-    """Parse UTF-8 JSON, refusing duplicate keys, floats, NaN and Infinity.
+    """Parse UTF-8 JSON, refusing duplicate keys, floats, NaN, Infinity and absurd nesting.
 
     Raises:
         FormatError: the bytes are not UTF-8 or not such JSON.
@@ -141,6 +165,7 @@ def parse_json_strict(data: bytes) -> Any:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FormatError(f"not valid UTF-8 at byte {exc.start}", offset=exc.start) from exc
+    _check_depth(text)
     try:
         return json.loads(
             text,

@@ -44,6 +44,11 @@ class WalCheckpointer:
         finally:
             connection.close()
 
+    def signal_stop(self) -> None:
+        """Ask the thread to end after its current checkpoint, without waiting for it."""
+        self._stopped.set()
+
     def stop(self) -> None:
+        """End the thread and wait for it."""
         self._stopped.set()
         self._thread.join(timeout=5)

@@ -9,6 +9,7 @@ entry its index) is gap-free and duplicate-free across processes.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -294,11 +295,11 @@ class LedgerStore:
         self._readers_lock = threading.Lock()
         self._all_readers: list[Any] = []
         database = engine.url.database
-        self._checkpointer = (
-            WalCheckpointer(database)
-            if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
-            else None
-        )
+        on_file = engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
+        self._checkpointer = WalCheckpointer(str(database)) if on_file else None
+        if self._checkpointer is not None:
+            # A store dropped without close() must not leave its thread running.
+            weakref.finalize(self, self._checkpointer.signal_stop)
 
     @classmethod
     def open(cls, url: str, **engine_options: Any) -> LedgerStore:
