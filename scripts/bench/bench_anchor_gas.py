@@ -42,11 +42,11 @@ from eth_tester import EthereumTester, PyEVMBackend
 from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import TransactionNotFound
 from web3.providers.eth_tester import EthereumTesterProvider
 from web3.types import TxParams, TxReceipt, Wei
 
 from ledger.anchoring.contract import load_artifact
+from ledger.anchoring.receipts import wait_receipt
 from ledger.proofs import NodeId, ProofPlan, consistency_plan, right_border
 from verifier.merkle import fold_right_border, leaf_hash, node_hash, verify_consistency
 
@@ -101,17 +101,6 @@ class NaiveComparison:
     batched_entries_per_s: float
 
 
-def _wait_receipt(w3: Web3, tx_hash: bytes) -> TxReceipt:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            return w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-        except TransactionNotFound:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.002)
-
-
 class Chain:
     """A deployed contract on one backend, driven by its first two development accounts."""
 
@@ -131,7 +120,7 @@ class Chain:
         return {"from": sender, "gasPrice": Wei(0), "gas": TX_GAS}
 
     def send(self, tx_hash: bytes) -> TxReceipt:
-        receipt = _wait_receipt(self.w3, tx_hash)
+        receipt = wait_receipt(self.w3, tx_hash, timeout=60)
         if receipt["status"] != 1:
             raise RuntimeError(f"{self.name}: transaction {tx_hash.hex()} reverted")
         return receipt

@@ -32,11 +32,12 @@ from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
-from web3.exceptions import ContractLogicError, TransactionNotFound
+from web3.exceptions import ContractLogicError
 from web3.providers.eth_tester import EthereumTesterProvider
 from web3.types import TxParams, TxReceipt, Wei
 
 from ledger.anchoring.contract import ContractArtifact, ContractError, load_artifact
+from ledger.anchoring.receipts import wait_receipt
 
 REPO = Path(__file__).resolve().parents[2]
 ANVIL = REPO / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
@@ -131,18 +132,6 @@ def revert_data(exc: Exception) -> bytes:
                 return value
         return b""
     raise TypeError(f"not a revert: {exc!r}")
-
-
-def wait_receipt(w3: Web3, tx_hash: bytes, *, timeout: float = 30.0) -> TxReceipt:
-    """Poll for a receipt (anvil mines asynchronously; eth-tester has it at once)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-        except TransactionNotFound:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.002)
 
 
 class AnchorClient:
