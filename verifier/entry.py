@@ -20,16 +20,15 @@ from verifier.canonical import canonical_bytes, parse_canonical
 from verifier.errors import FormatError
 from verifier.limits import MAX_ATTRS_BYTES, MAX_ENTRY_BYTES, MAX_STRING_CHARS
 from verifier.merkle import leaf_hash
+from verifier.names import CODE_RE, POLICY_ID_RE
 
 TRANSITION_V1 = "hotline.transition/v1"
 KEY_V1 = "hotline.key/v1"
 POLICY_V1 = "hotline.policy/v1"
 
 TICKET_RE = re.compile(r"[A-Za-z0-9-]{4,40}")
-CODE_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 ORG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 KEY_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
-POLICY_ID_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}@[0-9a-f]{12}")
 HASH_HEX_RE = re.compile(r"[0-9a-f]{64}")
 COMMITMENT_RE = re.compile(r"sha256:[0-9a-f]{64}")
 ORIGIN_RE = re.compile(r"[\x21-\x7e]{1,255}")

@@ -40,11 +40,10 @@ from verifier.calendar import Duration, WorkingCalendar, parse_duration
 from verifier.canonical import canonical_bytes
 from verifier.errors import FormatError, PolicyViolation
 from verifier.limits import MAX_POLICY_BYTES, MAX_STRING_CHARS
+from verifier.names import CODE_RE, POLICY_NAME_RE
 
 ANY = "*"
 
-_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
-_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 _VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TIMEZONE = re.compile(r"[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*")
@@ -273,7 +272,7 @@ def parse_policy(document: Mapping[str, Any]) -> Policy:
             more than ``MAX_POLICY_BYTES`` canonical bytes.
     """
     root = _object(document, "", _TOP_FIELDS)
-    name = _string(root["name"], "name", _NAME, "lowercase letters, digits, '.', '_' or '-'")
+    name = _string(root["name"], "name", POLICY_NAME_RE, "lowercase letters, digits, '.', '_' or '-'")
     version = _string(root["version"], "version", _VERSION, "letters, digits, '.', '+', '_' or '-'")
     calendar = _parse_calendar(root["calendar"], "calendar")
     states = _parse_states(root["states"], "states")
@@ -350,7 +349,7 @@ def _parse_states(value: Any, path: str) -> dict[str, State]:
     states: dict[str, State] = {}
     for code, spec in raw.items():
         here = _join(path, code)
-        if not _CODE.fullmatch(code):
+        if not CODE_RE.fullmatch(code):
             _fail(here, f"bad state code {code!r}: expected lowercase letters, digits and '_'")
         fields = _object(spec, here, ("zh", "en", "terminal"))
         terminal = fields["terminal"]
@@ -369,7 +368,7 @@ def _parse_events(value: Any, path: str, states: Mapping[str, State]) -> dict[st
     for i, item in enumerate(_array(value, path, nonempty=True)):
         here = f"{path}[{i}]"
         raw = _object(item, here, ("name", "from", "to", "roles"))
-        name = _string(raw["name"], _join(here, "name"), _CODE, "lowercase letters, digits and '_'")
+        name = _string(raw["name"], _join(here, "name"), CODE_RE, "lowercase letters, digits and '_'")
         if name in events:
             _fail(_join(here, "name"), f"duplicate event {name!r} (also {where[name]})")
         from_path = _join(here, "from")
@@ -401,7 +400,7 @@ def _parse_overlays(value: Any, path: str, events: Mapping[str, Event]) -> dict[
     for i, item in enumerate(_array(value, path)):
         here = f"{path}[{i}]"
         raw = _object(item, here, ("name", "roles"))
-        name = _string(raw["name"], _join(here, "name"), _CODE, "lowercase letters, digits and '_'")
+        name = _string(raw["name"], _join(here, "name"), CODE_RE, "lowercase letters, digits and '_'")
         if name in events:
             _fail(_join(here, "name"), f"overlay {name!r} clashes with the event of the same name")
         if name in overlays:
@@ -505,7 +504,7 @@ def _known_state(value: Any, path: str, states: Mapping[str, State]) -> str:
 def _roles(value: Any, path: str) -> tuple[str, ...]:
     roles: dict[str, None] = {}  # ordered, with constant-time membership
     for i, item in enumerate(_array(value, path, nonempty=True)):
-        role = _string(item, f"{path}[{i}]")
+        role = _string(item, f"{path}[{i}]", CODE_RE, "lowercase letters, digits and '_' (a role entries can name)")
         if role in roles:
             _fail(f"{path}[{i}]", f"duplicate role {role!r}")
         roles[role] = None
