@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,12 +45,12 @@ from web3.types import TxParams, TxReceipt, Wei
 
 from ledger.anchoring.contract import load_artifact
 from ledger.anchoring.receipts import wait_receipt
+from ledger.devnet.anvil import ANVIL, AnvilError, AnvilNode, anvil_binary
 from ledger.proofs import NodeId, ProofPlan, consistency_plan, right_border
 from verifier.merkle import fold_right_border, leaf_hash, node_hash, verify_consistency
 
 SCHEMA = "hotline-ledger/bench-anchor-gas/v1"
 REPO = Path(__file__).resolve().parents[2]
-ANVIL = REPO / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
 CHAIN_ID = 12345
 TARGET_GAS = 120_000
 TARGET_SIZE = 1_000_000
@@ -149,37 +147,17 @@ def eth_tester_web3() -> Web3:
 @contextmanager
 def anvil_web3(workdir: Path) -> Iterator[Web3]:
     """anvil on a free loopback port, as the tests start it; always stopped."""
-    if not ANVIL.is_file():
+    if anvil_binary() is None:
         raise FileNotFoundError(f"anvil not installed at {ANVIL} (run `npm ci --no-audit --no-fund`)")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [
-        str(ANVIL),
-        "--host", "127.0.0.1", "--port", str(port),
-        "--hardfork", "paris", "--base-fee", "0", "--gas-price", "0", "--chain-id", str(CHAIN_ID),
-    ]  # fmt: skip
-    with (workdir / "anvil.log").open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    node = AnvilNode(chain_id=CHAIN_ID, log=workdir / "anvil.log")
     try:
-        w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}"))
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if w3.eth.chain_id == CHAIN_ID:
-                    break
-            except Exception:  # Not listening yet.
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"anvil did not start: {(workdir / 'anvil.log').read_text()[-1000:]}") from None
-                time.sleep(0.05)
-        yield w3
+        node.start()
+    except AnvilError as exc:
+        raise RuntimeError(f"anvil did not start: {exc}") from exc
+    try:
+        yield Web3(Web3.HTTPProvider(node.url))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        node.stop()
 
 
 def measure(chain: Chain, tree: Levels, sizes: Sequence[int], batches: Sequence[int]) -> list[Measurement]:

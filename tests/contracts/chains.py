@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import ast
 import os
-import socket
-import subprocess
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,9 +35,9 @@ from web3.types import TxParams, TxReceipt, Wei
 
 from ledger.anchoring.contract import ContractArtifact, ContractError, load_artifact
 from ledger.anchoring.receipts import wait_receipt
+from ledger.devnet.anvil import ANVIL, AnvilError, AnvilNode
 
 REPO = Path(__file__).resolve().parents[2]
-ANVIL = REPO / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
 CHAIN_ID = 12345
 #: Gas limit of every test transaction: enough for an anchor with a maximal proof, never estimated.
 TX_GAS = 3_000_000
@@ -74,47 +71,20 @@ def require_anvil() -> Path:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def anvil_chain(binary: Path, workdir: Path, *, timeout: float = 30.0) -> Iterator[Chain]:
     """Run anvil on a free loopback port until the context exits; it is always stopped."""
-    port = _free_port()
-    log_path = workdir / f"anvil-{port}.log"
-    command = [
-        str(binary),
-        "--host", "127.0.0.1", "--port", str(port),
-        "--hardfork", "paris", "--base-fee", "0", "--gas-price", "0", "--chain-id", str(CHAIN_ID),
-    ]  # fmt: skip
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    node = AnvilNode(binary=binary, chain_id=CHAIN_ID, startup_timeout=timeout)
+    node.log = workdir / f"anvil-{node.port}.log"
     try:
-        w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 10}))
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"anvil exited with {process.returncode}: {log_path.read_text()[-2000:]}")
-            try:
-                if w3.eth.chain_id == CHAIN_ID:
-                    break
-            except Exception:  # Not listening yet.
-                if time.monotonic() > deadline:
-                    tail = log_path.read_text()[-2000:]
-                    raise RuntimeError(f"anvil did not answer within {timeout} s: {tail}") from None
-                time.sleep(0.05)
+        node.start()
+    except AnvilError as exc:
+        raise RuntimeError(str(exc)) from exc
+    try:
+        w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 10}))
         yield Chain("anvil", w3, list(w3.eth.accounts))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        node.stop()
 
 
 def revert_data(exc: Exception) -> bytes:
