@@ -74,9 +74,11 @@ def _check_hash(name: str, value: bytes) -> None:
         raise HashLengthError(f"{name} must be {HASH_SIZE} bytes, got {length}", field=name, length=length)
 
 
-def _check_uint64(name: str, value: int) -> None:
+def _check_uint64(
+    name: str, value: int, error: type[InclusionProofError | ConsistencyProofError] = InclusionProofError
+) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_UINT64:
-        raise InclusionProofError(f"{name} {value!r} is not an unsigned 64-bit integer", field=name)
+        raise error(f"{name} {value!r} is not an unsigned 64-bit integer", field=name)
 
 
 def _check_proof(proof: Sequence[bytes], error: type[InclusionProofError | ConsistencyProofError]) -> None:
@@ -159,9 +161,8 @@ def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: by
         ConsistencyProofError: sizes out of order or range, or a proof of the wrong length.
         ConsistencyRootMismatchError: the proof does not lead to ``root1`` or ``root2``.
     """
-    for name, size in (("size1", size1), ("size2", size2)):
-        if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_UINT64:
-            raise ConsistencyProofError(f"{name} {size!r} is not an unsigned 64-bit integer", field=name)
+    _check_uint64("size1", size1, ConsistencyProofError)
+    _check_uint64("size2", size2, ConsistencyProofError)
     _check_hash("root1", root1)
     _check_hash("root2", root2)
     _check_proof(proof, ConsistencyProofError)

@@ -112,9 +112,7 @@ class ReadView:
         return None if row is None else StoredCheckpoint(*row)
 
     def payload(self, commitment: str) -> SealedPayload | None:
-        query = select(payloads).where(
-            payloads.c.commitment_key == _commitment_key(commitment), payloads.c.commitment == commitment
-        )
+        query = select(payloads).where(*_payload_is(commitment))
         row = self._conn.execute(query).first()
         if row is None:
             return None
@@ -150,9 +148,8 @@ class WriteView(ReadView):
         On PostgreSQL ``lock_head`` locks nothing while there is no row, so two replicas may both
         get here: the insert does nothing for the second, which then waits on the first's row.
         """
-        dialect_insert: Any = pg_insert if self._conn.dialect.name == "postgresql" else sqlite_insert
         self._conn.execute(
-            dialect_insert(log_head)
+            _dialect_insert(self._conn, log_head)
             .values(id=_HEAD_ID, origin=head.origin, tree_size=head.tree_size, root=head.root)
             .on_conflict_do_nothing(index_elements=[log_head.c.id])
         )
@@ -184,8 +181,7 @@ class WriteView(ReadView):
         )
 
     def _upsert_tickets(self, states: Sequence[TicketState]) -> None:
-        dialect_insert: Any = pg_insert if self._conn.dialect.name == "postgresql" else sqlite_insert
-        statement = dialect_insert(tickets)
+        statement = _dialect_insert(self._conn, tickets)
         statement = statement.on_conflict_do_update(
             index_elements=[tickets.c.ticket],
             set_={name: statement.excluded[name] for name in ("seq", "state", "head", "policy", "last_index")},
@@ -219,9 +215,7 @@ class WriteView(ReadView):
 
     def delete_payload(self, commitment: str) -> bool:
         """Delete a payload and its salt; ``False`` when there was none."""
-        query = delete(payloads).where(
-            payloads.c.commitment_key == _commitment_key(commitment), payloads.c.commitment == commitment
-        )
+        query = delete(payloads).where(*_payload_is(commitment))
         return self._conn.execute(query).rowcount == 1
 
     def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
@@ -251,6 +245,16 @@ class WriteView(ReadView):
 
     def add_policy(self, policy_id: str, entry_index: int) -> None:
         self._conn.execute(insert(policies).values(id=policy_id, entry_index=entry_index))
+
+
+def _dialect_insert(conn: Connection, table: Table) -> Any:
+    """An INSERT with the dialect's ON CONFLICT clauses (PostgreSQL's or SQLite's)."""
+    return (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
+
+
+def _payload_is(commitment: str) -> tuple[Any, Any]:
+    """The payload of ``commitment``: found through the index on its first eight bytes."""
+    return payloads.c.commitment_key == _commitment_key(commitment), payloads.c.commitment == commitment
 
 
 def _commitment_key(commitment: str) -> int:
