@@ -71,3 +71,25 @@ class ActorKey:
     public_key: bytes
     registered_index: int
     revoked_index: int | None = None
+
+
+@dataclass(frozen=True)
+class StoredAnchor:
+    """A checkpoint anchored on chain: where (chain, contract), in which transaction and block, and when.
+
+    ``block_timestamp`` is the chain's block time in seconds; ``recorded_at`` is when the worker recorded
+    it (ms). ``id`` orders anchors as they were recorded; ``dropped_at`` is set (ms) when a reorg removed
+    the anchor from the canonical chain, after which the same checkpoint is anchored again.
+    """
+
+    tree_size: int
+    root: bytes
+    chain_id: int
+    contract: str
+    tx_hash: bytes
+    block_number: int
+    block_hash: bytes
+    block_timestamp: int
+    recorded_at: int
+    id: int | None = None
+    dropped_at: int | None = None

@@ -78,6 +78,25 @@ checkpoints = Table(
     Column("published_at", BigInteger, nullable=False),
 )
 
+# Anchors are appended as the worker records them; a reorg that drops one only stamps ``dropped_at``,
+# and the re-anchoring is a new row: the history of what was on chain, and when, is never rewritten.
+anchors = Table(
+    "anchors",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("tree_size", BigInteger, nullable=False),
+    Column("root", LargeBinary(32), nullable=False),
+    Column("chain_id", BigInteger, nullable=False),
+    Column("contract", String(42), nullable=False),
+    Column("tx_hash", LargeBinary(32), nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Column("block_hash", LargeBinary(32), nullable=False),
+    Column("block_timestamp", BigInteger, nullable=False),
+    Column("recorded_at", BigInteger, nullable=False),
+    Column("dropped_at", BigInteger, nullable=True),
+    Index(None, "tree_size"),
+)
+
 payloads = Table(
     "payloads",
     metadata,

@@ -24,6 +24,7 @@ from ledger.records import (
     LogHead,
     NodeId,
     SealedPayload,
+    StoredAnchor,
     StoredCheckpoint,
     StoredEntry,
     TicketState,
@@ -33,6 +34,7 @@ from ledger.storage.checkpointer import WalCheckpointer
 from ledger.storage.engine import make_engine, request_write_lock
 from ledger.storage.schema import (
     actor_keys,
+    anchors,
     checkpoints,
     entries,
     log_head,
@@ -110,6 +112,24 @@ class ReadView:
     def checkpoint(self, tree_size: int) -> StoredCheckpoint | None:
         row = self._conn.execute(select(checkpoints).where(checkpoints.c.tree_size == tree_size)).first()
         return None if row is None else StoredCheckpoint(*row)
+
+    def anchors(self, *, include_dropped: bool = False) -> list[StoredAnchor]:
+        """Anchors in the order they were recorded (by default only those still on the canonical chain)."""
+        query = select(anchors).order_by(anchors.c.id)
+        if not include_dropped:
+            query = query.where(anchors.c.dropped_at.is_(None))
+        return [_anchor(row) for row in self._conn.execute(query)]
+
+    def latest_anchor(self) -> StoredAnchor | None:
+        """The anchor of the largest tree size still on the canonical chain."""
+        query = (
+            select(anchors)
+            .where(anchors.c.dropped_at.is_(None))
+            .order_by(anchors.c.tree_size.desc(), anchors.c.id.desc())
+            .limit(1)
+        )
+        row = self._conn.execute(query).first()
+        return None if row is None else _anchor(row)
 
     def payload(self, commitment: str) -> SealedPayload | None:
         query = select(payloads).where(*_payload_is(commitment))
@@ -228,6 +248,18 @@ class WriteView(ReadView):
             )
         )
 
+    def add_anchor(self, anchor: StoredAnchor) -> StoredAnchor:
+        """Record an anchor; returns it with its id."""
+        values = {k: v for k, v in vars(anchor).items() if k not in ("id", "dropped_at")}
+        result = self._conn.execute(insert(anchors).values(**values).returning(anchors.c.id))
+        return StoredAnchor(**values, id=int(result.scalar_one()))
+
+    def drop_anchors(self, ids: Sequence[int], dropped_at: int) -> None:
+        """Mark anchors a reorg removed from the canonical chain (their rows stay, as history)."""
+        if ids:
+            query = update(anchors).where(anchors.c.id.in_(list(ids)), anchors.c.dropped_at.is_(None))
+            self._conn.execute(query.values(dropped_at=dropped_at))
+
     def add_actor_key(self, key: ActorKey) -> None:
         self._conn.execute(
             insert(actor_keys).values(
@@ -282,6 +314,22 @@ def _insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: l
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
     conn.exec_driver_sql(sql, rows)
+
+
+def _anchor(row: Any) -> StoredAnchor:
+    return StoredAnchor(
+        tree_size=row.tree_size,
+        root=bytes(row.root),
+        chain_id=row.chain_id,
+        contract=row.contract,
+        tx_hash=bytes(row.tx_hash),
+        block_number=row.block_number,
+        block_hash=bytes(row.block_hash),
+        block_timestamp=row.block_timestamp,
+        recorded_at=row.recorded_at,
+        id=row.id,
+        dropped_at=row.dropped_at,
+    )
 
 
 def _entry(row: Any) -> StoredEntry:
