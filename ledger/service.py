@@ -16,7 +16,7 @@ from ledger.errors import ActorKeyError, InvalidRequest, LogStateError, PayloadN
 from ledger.payloads import PayloadKey
 from ledger.proofs import ProofRequestError, consistency_plan, inclusion_plan, right_border
 from ledger.publisher import publish_checkpoint
-from ledger.records import ActorKey, LogHead, StoredCheckpoint, StoredEntry
+from ledger.records import ActorKey, LogHead, StoredAnchor, StoredCheckpoint, StoredEntry
 from ledger.sequencer import Receipt, TransitionRequest, TransitionSequencer
 from ledger.storage import LedgerStore, ReadView, WriteView
 from verifier.entry import KEY_V1, POLICY_V1, Actor, PolicyEntry, Transition, encode_entry, format_at, parse_entry
@@ -244,6 +244,16 @@ class Ledger:
     def checkpoint(self, tree_size: int) -> StoredCheckpoint | None:
         with self.store.reading() as view:
             return view.checkpoint(tree_size)
+
+    def anchors(self, *, include_dropped: bool = False) -> list[StoredAnchor]:
+        """Anchored checkpoints in recording order (with ``include_dropped``, also those a reorg removed)."""
+        with self.store.reading() as view:
+            return view.anchors(include_dropped=include_dropped)
+
+    def latest_anchor(self) -> StoredAnchor | None:
+        """The largest checkpoint still anchored on the canonical chain, as last recorded."""
+        with self.store.reading() as view:
+            return view.latest_anchor()
 
     def entry(self, index: int) -> StoredEntry | None:
         with self.store.reading() as view:
