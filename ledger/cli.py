@@ -13,6 +13,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ledger.anchoring.commands import add_commands
+from ledger.arguments import positive_int
 from ledger.config import DEFAULT_ORIGIN, DataDir, default_data_dir
 from ledger.demo import demo_requests
 from ledger.errors import LedgerError
@@ -148,13 +150,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -168,7 +163,7 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--database", help="database URL (default: SQLite in the data directory)")
     init.set_defaults(run=cmd_init)
     demo = commands.add_parser("demo", parents=[common], help="append realistic demo tickets and prove one")
-    demo.add_argument("--tickets", type=_positive, default=300, help="how many tickets (default 300)")
+    demo.add_argument("--tickets", type=positive_int, default=300, help="how many tickets (default 300)")
     demo.add_argument("--seed", type=int, default=12345, help="random seed of the demo data")
     demo.set_defaults(run=cmd_demo)
     commands.add_parser("status", parents=[common], help="the log's size, root and keys").set_defaults(run=cmd_status)
@@ -182,6 +177,7 @@ def _parser() -> argparse.ArgumentParser:
     prove.add_argument("index", type=int)
     prove.add_argument("--out", default=".", help="directory for the two files (default .)")
     prove.set_defaults(run=cmd_prove)
+    add_commands(commands, common)
     return parser
 
 

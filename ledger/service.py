@@ -231,6 +231,25 @@ class Ledger:
             head = self._lock(view)
             return publish_checkpoint(view, head, self.signer)
 
+    def record_anchor(self, anchor: StoredAnchor) -> StoredAnchor:
+        """Record a confirmed anchor (the anchor worker's bookkeeping); returns it with its id.
+
+        Raises:
+            LogStateError: the anchored root is not this log's root at that size.
+            ProofRequestError: the size is beyond the log.
+        """
+        if self.root_at(anchor.tree_size) != anchor.root:
+            raise LogStateError(
+                f"the anchored root is not this log's root at size {anchor.tree_size}", size=anchor.tree_size
+            )
+        with self.store.writing() as view:
+            return view.add_anchor(anchor)
+
+    def drop_anchors(self, ids: Sequence[int]) -> None:
+        """Stamp anchors a reorg removed from the chain as dropped (they stay in the history)."""
+        with self.store.writing() as view:
+            view.drop_anchors(ids, int(datetime.now(UTC).timestamp() * 1000))
+
     # -- reading and proving ------------------------------------------------------------------
 
     def head(self) -> LogHead:

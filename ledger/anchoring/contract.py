@@ -8,6 +8,7 @@ runs. A wheel does not carry it: pass ``path`` to ``load_artifact`` there.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from eth_abi.abi import encode as abi_encode
 from eth_abi.exceptions import DecodingError
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
+from web3.exceptions import ContractLogicError
 
 from ledger.errors import LedgerError
 
@@ -76,6 +78,35 @@ class ContractArtifact:
         return ContractError(
             name, tuple(to_checksum_address(v) if t == "address" else v for t, v in zip(types, values, strict=True))
         )
+
+
+def revert_data(exc: BaseException) -> bytes | None:
+    """The raw revert data an exception from web3 carries; None when it is not a revert.
+
+    web3 raises ``ContractLogicError`` (and its ``ContractCustomError``) with the data as hex; its
+    eth-tester provider lets eth-tester's ``TransactionFailed`` through, whose message is
+    ``execution reverted: b'…'``. Both give the same bytes here, for ``ContractArtifact.decode_error``.
+    """
+    if isinstance(exc, ContractLogicError):
+        data = exc.data
+        if isinstance(data, str):
+            try:
+                return bytes.fromhex(data.removeprefix("0x"))
+            except ValueError:
+                return b""
+        return b""
+    message = str(exc.args[0]) if exc.args else ""
+    if type(exc).__name__ == "TransactionFailed":
+        literal = message.removeprefix("execution reverted: ")
+        if literal.startswith(("b'", 'b"')):
+            try:
+                value = ast.literal_eval(literal)
+            except (ValueError, SyntaxError):
+                return b""
+            if isinstance(value, bytes):
+                return value
+        return b""
+    return None
 
 
 def load_artifact(path: Path | None = None) -> ContractArtifact:

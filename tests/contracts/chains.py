@@ -8,13 +8,13 @@
 Both are driven the same way through web3: unlocked development accounts send legacy transactions with
 ``gasPrice: 0`` and an explicit gas limit (so nothing is estimated, and a revert is mined with status 0),
 and reverts are read from ``eth_call``. eth-tester's web3 provider reports a revert as eth-tester's own
-``TransactionFailed`` with the revert bytes in its message; ``revert_data`` digs them out so both chains
-give the same raw bytes, which ``ContractArtifact.decode_error`` turns into the custom error.
+``TransactionFailed`` with the revert bytes in its message; ``ledger.anchoring.contract.revert_data`` digs
+them out so both chains give the same raw bytes, which ``ContractArtifact.decode_error`` turns into the
+custom error.
 """
 
 from __future__ import annotations
 
-import ast
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -33,7 +33,7 @@ from web3.exceptions import ContractLogicError
 from web3.providers.eth_tester import EthereumTesterProvider
 from web3.types import TxParams, TxReceipt, Wei
 
-from ledger.anchoring.contract import ContractArtifact, ContractError, load_artifact
+from ledger.anchoring.contract import ContractArtifact, ContractError, load_artifact, revert_data
 from ledger.anchoring.receipts import wait_receipt
 from ledger.devnet.anvil import ANVIL, AnvilError, AnvilNode
 
@@ -87,23 +87,6 @@ def anvil_chain(binary: Path, workdir: Path, *, timeout: float = 30.0) -> Iterat
         node.stop()
 
 
-def revert_data(exc: Exception) -> bytes:
-    """The raw revert data carried by web3's or eth-tester's exception."""
-    if isinstance(exc, ContractLogicError):
-        data = exc.data
-        if isinstance(data, str):
-            return bytes.fromhex(data.removeprefix("0x"))
-        return b""
-    if isinstance(exc, TransactionFailed):
-        message = str(exc.args[0]).removeprefix("execution reverted: ")
-        if message.startswith(("b'", 'b"')):
-            value = ast.literal_eval(message)
-            if isinstance(value, bytes):
-                return value
-        return b""
-    raise TypeError(f"not a revert: {exc!r}")
-
-
 class AnchorClient:
     """One deployed CheckpointAnchor on a chain, with the test roles: admin, anchorer and outsider."""
 
@@ -141,7 +124,7 @@ class AnchorClient:
             else:
                 call.call({"from": sender})
         except (ContractLogicError, TransactionFailed) as exc:
-            data = revert_data(exc)
+            data = revert_data(exc) or b""
             decoded = self.artifact.decode_error(data)
             assert decoded is not None, f"reverted without a known custom error: 0x{data.hex()}"
             return decoded
