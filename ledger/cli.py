@@ -16,7 +16,7 @@ from pathlib import Path
 from ledger.anchoring.commands import add_commands
 from ledger.arguments import positive_int
 from ledger.config import DEFAULT_ORIGIN, DataDir, default_data_dir
-from ledger.demo import demo_requests
+from ledger.demo import seed_demo
 from ledger.errors import LedgerError
 from ledger.proofs import ProofRequestError
 from ledger.service import Ledger
@@ -25,7 +25,6 @@ from verifier.errors import VerificationError
 from verifier.tlog_proof import TlogProof, verify_tlog_proof
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
-BATCH = 1000
 
 
 def _open(args: argparse.Namespace) -> Ledger:
@@ -45,6 +44,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     ledger = _open(args)
     head = ledger.head()
     checkpoint = ledger.latest_checkpoint()
+    anchor = ledger.latest_anchor()
     print(
         json.dumps(
             {
@@ -52,6 +52,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 "tree_size": head.tree_size,
                 "root": head.root.hex(),
                 "checkpoint_size": checkpoint.tree_size if checkpoint else None,
+                "anchored_size": anchor.tree_size if anchor else None,
                 "verifier_key": ledger.signer.vkey,
                 "policies": sorted(ledger.policies),
             },
@@ -121,10 +122,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not data.exists():
         data.init(DEFAULT_ORIGIN)
     ledger = _open(args)
-    requests = list(demo_requests(args.tickets, seed=args.seed))
-    receipts = []
-    for start in range(0, len(requests), BATCH):
-        receipts += ledger.append(requests[start : start + BATCH])
+    receipts = seed_demo(ledger, args.tickets, seed=args.seed)
     fresh = sum(not r.replayed for r in receipts)
     checkpoint = ledger.publish_checkpoint()
     print(f"appended {fresh} transitions of {args.tickets} tickets ({len(receipts) - fresh} already in the log)")

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ledger.sequencer import TransitionRequest
+from ledger.sequencer import Receipt, TransitionRequest
+from ledger.service import Ledger
 from verifier.entry import Actor, format_at
 
 CHINA = timezone(timedelta(hours=8))
@@ -173,3 +174,12 @@ def demo_requests(tickets: int, *, seed: int = 12345, start: datetime | None = N
     merged = sorted((r for history in histories for r in history), key=lambda r: r.at)
     # Sorting by time keeps each ticket's order: its steps have strictly increasing times.
     yield from merged
+
+
+def seed_demo(ledger: Ledger, tickets: int, *, seed: int = 12345, batch: int = 1000) -> list[Receipt]:
+    """Append the demo tickets in batches; requests already in the log are replayed, not repeated."""
+    requests = list(demo_requests(tickets, seed=seed))
+    receipts: list[Receipt] = []
+    for start in range(0, len(requests), batch):
+        receipts += ledger.append(requests[start : start + batch])
+    return receipts

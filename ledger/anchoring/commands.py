@@ -176,6 +176,16 @@ def chain_options() -> argparse.ArgumentParser:
     return options
 
 
+def deploy_options() -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("--admin-key", help="the admin's keystore file or dev:N (default dev:0 in development)")
+    options.add_argument(
+        "--admin-password-file", type=Path, help=f"password of the admin keystore (default ${ADMIN_PASSWORD_ENV})"
+    )
+    options.add_argument("--anchorer", help="the anchorer's address (default: the anchor key's)")
+    return options
+
+
 def worker_options() -> argparse.ArgumentParser:
     options = argparse.ArgumentParser(add_help=False)
     options.add_argument("--interval", type=positive_seconds, default=2.0, help="seconds between checkpoints")
@@ -190,13 +200,8 @@ def add_commands(
     """Register ``deploy``, ``anchor`` and ``chain-key`` on the ``hotline-ledger`` parser."""
     chain = chain_options()
     deploy_parser = commands.add_parser(
-        "deploy", parents=[common, chain], help="deploy the anchor contract and register this log"
+        "deploy", parents=[common, chain, deploy_options()], help="deploy the anchor contract and register this log"
     )
-    deploy_parser.add_argument("--admin-key", help="the admin's keystore file or dev:N (default dev:0 in development)")
-    deploy_parser.add_argument(
-        "--admin-password-file", type=Path, help=f"password of the admin keystore (default ${ADMIN_PASSWORD_ENV})"
-    )
-    deploy_parser.add_argument("--anchorer", help="the anchorer's address (default: the anchor key's)")
     deploy_parser.set_defaults(run=cmd_deploy)
     anchor = commands.add_parser(
         "anchor", parents=[common, chain, worker_options()], help="publish and anchor checkpoints"

@@ -28,7 +28,7 @@ from verifier.merkle import leaf_hash
 from verifier.note import parse_vkey
 
 TICKETS = 20
-STATUS_FIELDS = {"origin", "tree_size", "root", "checkpoint_size", "verifier_key", "policies"}
+STATUS_FIELDS = {"origin", "tree_size", "root", "checkpoint_size", "anchored_size", "verifier_key", "policies"}
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
