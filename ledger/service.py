@@ -18,7 +18,7 @@ from ledger.proofs import ProofRequestError, consistency_plan, inclusion_plan, r
 from ledger.publisher import publish_checkpoint
 from ledger.records import ActorKey, LogHead, StoredAnchor, StoredCheckpoint, StoredEntry
 from ledger.sequencer import Receipt, TransitionRequest, TransitionSequencer
-from ledger.storage import LedgerStore, ReadView, WriteView
+from ledger.storage import Leadership, LedgerStore, ReadView, WriteView
 from verifier.entry import KEY_V1, POLICY_V1, Actor, PolicyEntry, Transition, encode_entry, format_at, parse_entry
 from verifier.errors import FormatError
 from verifier.merkle import EMPTY_ROOT, fold_right_border
@@ -244,6 +244,10 @@ class Ledger:
             )
         with self.store.writing() as view:
             return view.add_anchor(anchor)
+
+    def leadership(self, role: str) -> Leadership:
+        """The role ``role`` for this log (e.g. ``anchor-worker``), held by at most one process at a time."""
+        return self.store.leadership(f"{role} {self.origin}")
 
     def drop_anchors(self, ids: Sequence[int]) -> None:
         """Stamp anchors a reorg removed from the chain as dropped (they stay in the history)."""

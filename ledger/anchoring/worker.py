@@ -200,21 +200,43 @@ class AnchorWorker:
     # -- the loop -------------------------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
-        """Step until ``stop`` is set; back off after failures; stop on a fork or a wrong chain."""
-        while not stop.is_set():
-            try:
-                self.step()
-                self.failures = 0
-                delay = min(self.config.tick, self.config.interval)
-            except AnchorForkError:
+        """Step until ``stop`` is set; back off after failures; stop on a fork or a wrong chain.
+
+        Only the leader anchors: while another process holds this log's ``anchor-worker`` role (a
+        PostgreSQL advisory lock, or a lock file beside a SQLite database), this one stands by.
+        """
+        leadership = self.ledger.leadership("anchor-worker")
+        standing_by = False
+        try:
+            while not stop.is_set():
+                if not leadership.acquire():
+                    if not standing_by:
+                        log.info("another anchor worker is active for %s; standing by", self.ledger.origin)
+                    standing_by = True
+                    self._reconciled = False
+                    stop.wait(self.config.interval)
+                    continue
+                if standing_by:
+                    log.info("this anchor worker is now the active one")
+                    standing_by = False
+                stop.wait(self._guarded_step())
+        finally:
+            leadership.release()
+
+    def _guarded_step(self) -> float:
+        """One step; returns how long to wait before the next one."""
+        try:
+            self.step()
+        except AnchorForkError:
+            raise
+        except LedgerError as exc:
+            if exc.code == "chain_mismatch":
                 raise
-            except LedgerError as exc:
-                if exc.code == "chain_mismatch":
-                    raise
-                delay = self._failed(f"{exc.code}: {exc.message}")
-            except Exception as exc:  # the chain's transport errors are many; log them all and retry
-                delay = self._failed(f"{type(exc).__name__}: {exc}")
-            stop.wait(delay)
+            return self._failed(f"{exc.code}: {exc.message}")
+        except Exception as exc:  # the chain's transport errors are many; log them all and retry
+            return self._failed(f"{type(exc).__name__}: {exc}")
+        self.failures = 0
+        return min(self.config.tick, self.config.interval)
 
     def _failed(self, reason: str) -> float:
         self.failures += 1

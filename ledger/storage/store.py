@@ -32,6 +32,7 @@ from ledger.records import (
 from ledger.storage import migrate
 from ledger.storage.checkpointer import WalCheckpointer
 from ledger.storage.engine import make_engine, request_write_lock
+from ledger.storage.leadership import Leadership
 from ledger.storage.schema import (
     actor_keys,
     anchors,
@@ -440,6 +441,10 @@ class LedgerStore:
             sql = f"SELECT id, hash FROM nodes WHERE id IN ({', '.join([mark] * count)})"
             self._nodes_sql_cache[count] = sql
         return sql
+
+    def leadership(self, name: str) -> Leadership:
+        """The role ``name`` (e.g. the active anchor worker of a log), held by at most one process."""
+        return Leadership(self.engine, name)
 
     def close(self) -> None:
         if self._checkpointer is not None:

@@ -193,9 +193,7 @@ def test_an_unreachable_chain_lets_the_log_grow_and_one_transaction_anchors_the_
         for _ in range(4):
             grow(ledger, 5)
             clock.now += 1.0
-        deadline = threading.Event()
-        while offline.failures < 3 and not deadline.wait(0.02):
-            pass
+        wait_for(lambda: offline.failures >= 3)
     finally:
         stop.set()
         runner.join(timeout=10)
@@ -206,3 +204,46 @@ def test_an_unreachable_chain_lets_the_log_grow_and_one_transaction_anchors_the_
     back = make_worker(interval=1.0).step()
     assert back is not None and back.tree_size == ledger.head().tree_size == 23
     assert sent(dev_chain.w3) == 2  # the whole backlog in one transaction
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    pause = threading.Event()
+    for _ in range(int(timeout / 0.02)):
+        if condition():
+            return
+        pause.wait(0.02)
+    raise AssertionError("condition not reached")
+
+
+def test_only_the_leader_anchors_and_a_standby_takes_over(
+    ledger: Ledger, make_worker: Callable[..., AnchorWorker], clock: Clock
+) -> None:
+    grow(ledger, 3)
+    active, standby = make_worker(interval=0.05), make_worker(interval=0.05)
+    stop_active, stop_standby = threading.Event(), threading.Event()
+    threads = [
+        threading.Thread(target=active.run, args=(stop_active,)),
+        threading.Thread(target=standby.run, args=(stop_standby,)),
+    ]
+    threads[0].start()
+    try:
+        wait_for(lambda: ledger.latest_anchor() is not None)
+        threads[1].start()
+        grow(ledger, 4)
+        clock.now += 1.0
+        wait_for(lambda: ledger.latest_anchor().tree_size == 8)  # type: ignore[union-attr]
+        assert not standby._reconciled  # it never stepped: it stood by
+
+        stop_active.set()
+        threads[0].join(timeout=10)
+        grow(ledger, 2)
+        clock.now += 1.0
+        wait_for(lambda: ledger.latest_anchor().tree_size == 10)  # type: ignore[union-attr]
+        assert standby._reconciled
+    finally:
+        stop_active.set()
+        stop_standby.set()
+        for thread in threads:
+            if thread.is_alive() or thread.ident is not None:
+                thread.join(timeout=10)
+    assert [a.tree_size for a in ledger.anchors()] == [4, 8, 10]
