@@ -148,6 +148,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_devnet(args: argparse.Namespace) -> int:
+    """Run the development chain in the foreground, its chain in DIR/devnet/ beside the ledger's files."""
+    from ledger.devnet.server import run  # The devnet extra (py-evm) is needed only by this command.
+
+    return run(args.host, args.port, Path(args.data) / "devnet")
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -182,6 +189,10 @@ def _parser() -> argparse.ArgumentParser:
     prove.add_argument("index", type=int)
     prove.add_argument("--out", default=".", help="directory for the two files (default .)")
     prove.set_defaults(run=cmd_prove)
+    devnet = commands.add_parser("devnet", parents=[common], help="run the development chain (chain id 12345)")
+    devnet.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    devnet.add_argument("--port", type=int, default=8545, help="port to listen on (default 8545)")
+    devnet.set_defaults(run=cmd_devnet)
     return parser
 
 

@@ -115,7 +115,7 @@ class DevnetHTTPServer(ThreadingHTTPServer):
 
 
 def serve(node: DevnetNode, host: str, port: int, *, stop: threading.Event) -> None:
-    """Serve ``node`` until ``stop`` is set; then let the call in progress finish and close the node."""
+    """Serve ``node`` until ``stop`` is set (the caller closes the node, which waits for a write in progress)."""
     server = DevnetHTTPServer((host, port), node)
     thread = threading.Thread(target=server.serve_forever, name="devnet-http", daemon=True)
     thread.start()
@@ -130,7 +130,6 @@ def serve(node: DevnetNode, host: str, port: int, *, stop: threading.Event) -> N
     finally:
         server.shutdown()
         server.server_close()
-        node.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -143,27 +142,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8545, help="port to listen on (default 8545)")
     parser.add_argument("--data", type=Path, required=True, help="directory of the chain (created if missing)")
     args = parser.parse_args(argv)
-    return run(args.host, args.port, args.data)
+    try:
+        run(args.host, args.port, args.data)
+    except DevnetStateError as exc:
+        print(f"devnet: {exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"devnet: io_error: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def run(host: str, port: int, data: Path) -> int:
+    """Open ``data``, serve it on ``host:port`` until SIGINT or SIGTERM, close it; returns 0.
+
+    Raises:
+        DevnetStateError: the data directory cannot be used (see ``DevnetNode``).
+        OSError: the directory cannot be written, or the address cannot be listened on.
+    """
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda _signum, _frame: stop.set())
     if not _is_loopback(host):
         log.warning("listening on %s: anyone who reaches it can change the allowlist (perm_*)", host)
-    try:
-        node = DevnetNode(data)
-    except DevnetStateError as exc:
-        print(f"devnet: {exc.code}: {exc.message}", file=sys.stderr)
-        return 1
+    node = DevnetNode(data)
     try:
         serve(node, host, port, stop=stop)
-    except OSError as exc:
+    finally:
         node.close()
-        print(f"devnet: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
-        return 1
     return 0
 
 
