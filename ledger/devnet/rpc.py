@@ -111,20 +111,22 @@ def block_number(node: DevnetNode, params: Any) -> Any:
 
 def block_by_number(node: DevnetNode, params: Any) -> Any:
     tag, full = p.positional("eth_getBlockByNumber", params, 1, 1)
+    full_transactions = full is not None and p.boolean(full, "params[1]")
     with node.reading() as chain:
         number = p.block_reference(tag, "params[0]", chain.head.block_number)
         if number > chain.head.block_number:
             return None
-        return format_block(chain.block_at(number), full_transactions=full is not None and p.boolean(full, "params[1]"))
+        return format_block(chain.block_at(number), full_transactions=full_transactions)
 
 
 def block_by_hash(node: DevnetNode, params: Any) -> Any:
     block_hash, full = p.positional("eth_getBlockByHash", params, 1, 1)
+    full_transactions = full is not None and p.boolean(full, "params[1]")
     with node.reading() as chain:
         block = chain.block_by_hash(p.hash32(block_hash, "params[0]"))
         if block is None:
             return None
-        return format_block(block, full_transactions=full is not None and p.boolean(full, "params[1]"))
+        return format_block(block, full_transactions=full_transactions)
 
 
 def transaction_by_hash(node: DevnetNode, params: Any) -> Any:

@@ -63,8 +63,10 @@ def rpc_error(url: str, method: str, params: list[Any] | None = None, **kwargs: 
 
 
 def signed(account: LocalAccount, w3: Web3, **fields: Any) -> bytes:
-    """A legacy zero-price transaction from ``account`` (next pending nonce unless given), signed locally."""
-    tx: dict[str, Any] = {"gasPrice": 0, "gas": 21_000, "chainId": CHAIN_ID, "value": 0, **fields}
+    """A zero-price transaction from ``account`` (next pending nonce unless given), signed locally: legacy
+    unless ``fields`` give EIP-1559 fees."""
+    fees = {} if "maxFeePerGas" in fields else {"gasPrice": 0}
+    tx: dict[str, Any] = {**fees, "gas": 21_000, "chainId": CHAIN_ID, "value": 0, **fields}
     if "nonce" not in tx:
         tx["nonce"] = w3.eth.get_transaction_count(account.address, "pending")
     return bytes(account.sign_transaction(tx).raw_transaction)
