@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ledger.devnet.process import CHAIN_ID, HOST, NodeProcess, NodeProcessError, free_port, rpc_call
 
@@ -50,20 +51,10 @@ class AnvilNode(NodeProcess):
     error = AnvilError
 
     def __init__(
-        self,
-        *,
-        state: Path | None = None,
-        binary: Path | None = None,
-        extra_args: Sequence[str] = (),
-        port: int | None = None,
-        chain_id: int = CHAIN_ID,
-        log: Path | None = None,
-        startup_timeout: float = 30.0,
-        show_output: bool = False,
+        self, *, state: Path | None = None, binary: Path | None = None, extra_args: Sequence[str] = (), **kwargs: Any
     ) -> None:
-        super().__init__(
-            port=port, chain_id=chain_id, log=log, startup_timeout=startup_timeout, show_output=show_output
-        )
+        """``state``: persist the chain in this file; ``binary``: another anvil; the rest as ``NodeProcess``."""
+        super().__init__(**kwargs)
         self.state = state
         self.binary = binary
         self.extra_args = tuple(extra_args)

@@ -93,9 +93,7 @@ class DevChain:
 
     def block_at(self, number: int) -> BlockAPI:
         """The mined block ``number`` (raises LookupError beyond the head)."""
-        if not 0 <= number <= self.head.block_number:
-            raise LookupError(f"block {number} not found: the chain's head is block {self.head.block_number}")
-        return self._chain.get_canonical_block_by_number(number)  # type: ignore[arg-type]
+        return self._chain.get_block_by_header(self.header_at(number))
 
     def header_at(self, number: int) -> BlockHeaderAPI:
         """The header of mined block ``number`` (raises LookupError beyond the head)."""

@@ -156,19 +156,25 @@ class DevnetNode:
 
     def allow(self, accounts: tuple[str, ...]) -> None:
         """Add ``accounts`` to the allowlist, durably (RpcError -32000 when one is there already)."""
-        with self._lock:
-            self._check_usable()
-            self.allowlist.check_add(accounts)
-            self._journal({"op": OP_ALLOW, "accounts": list(accounts)})
-            self.allowlist.add(accounts)
+        self._change_allowlist(OP_ALLOW, accounts)
 
     def disallow(self, accounts: tuple[str, ...]) -> None:
         """Remove ``accounts`` from the allowlist, durably (RpcError -32000 when one is absent)."""
+        self._change_allowlist(OP_DISALLOW, accounts)
+
+    def _change_allowlist(self, operation: str, accounts: tuple[str, ...]) -> None:
+        # Check first, journal, then change: a refused or unjournaled change leaves the allowlist as it was.
+        allowlist = self.allowlist
+        check, apply = (
+            (allowlist.check_add, allowlist.add)
+            if operation == OP_ALLOW
+            else (allowlist.check_remove, allowlist.remove)
+        )
         with self._lock:
             self._check_usable()
-            self.allowlist.check_remove(accounts)
-            self._journal({"op": OP_DISALLOW, "accounts": list(accounts)})
-            self.allowlist.remove(accounts)
+            check(accounts)
+            self._journal({"op": operation, "accounts": list(accounts)})
+            apply(accounts)
 
     def allowlisted(self) -> list[str]:
         with self._lock:

@@ -36,30 +36,28 @@ def positional(method: str, params: Any, required: int, optional: int = 0) -> li
     return params + [None] * (required + optional - len(params))
 
 
+def _hex(value: Any, name: str, pattern: re.Pattern[str], what: str) -> str:
+    if isinstance(value, str) and pattern.fullmatch(value):
+        return value
+    raise invalid_params(f"{name} must be {what}, got {value!r}")
+
+
 def quantity(value: Any, name: str) -> int:
     """A 0x-hex unsigned integer of at most 256 bits."""
-    if isinstance(value, str) and _QUANTITY.fullmatch(value):
-        return int(value, 16)
-    raise invalid_params(f"{name} must be a 0x-prefixed hex quantity, got {value!r}")
+    return int(_hex(value, name, _QUANTITY, "a 0x-prefixed hex quantity"), 16)
 
 
 def data(value: Any, name: str) -> bytes:
     """0x-prefixed hex bytes (an even number of digits)."""
-    if isinstance(value, str) and _DATA.fullmatch(value):
-        return bytes.fromhex(value[2:])
-    raise invalid_params(f"{name} must be 0x-prefixed hex bytes, got {value!r}")
+    return bytes.fromhex(_hex(value, name, _DATA, "0x-prefixed hex bytes")[2:])
 
 
 def address(value: Any, name: str) -> Address:
-    if isinstance(value, str) and _ADDRESS.fullmatch(value):
-        return to_canonical_address(value)
-    raise invalid_params(f"{name} must be a 0x-prefixed 20-byte address, got {value!r}")
+    return to_canonical_address(_hex(value, name, _ADDRESS, "a 0x-prefixed 20-byte address"))
 
 
 def hash32(value: Any, name: str) -> bytes:
-    if isinstance(value, str) and _HASH.fullmatch(value):
-        return bytes.fromhex(value[2:])
-    raise invalid_params(f"{name} must be a 0x-prefixed 32-byte hash, got {value!r}")
+    return bytes.fromhex(_hex(value, name, _HASH, "a 0x-prefixed 32-byte hash")[2:])
 
 
 def boolean(value: Any, name: str) -> bool:

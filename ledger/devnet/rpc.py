@@ -17,7 +17,11 @@ from collections.abc import Callable
 from importlib import metadata
 from typing import Any
 
+from eth.abc import BlockAPI, StateAPI
+from eth_typing import Address
+
 from ledger.devnet import params as p
+from ledger.devnet.chain import DevChain
 from ledger.devnet.errors import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
@@ -28,7 +32,7 @@ from ledger.devnet.errors import (
     RpcError,
     invalid_params,
 )
-from ledger.devnet.formatting import data, format_block, format_receipt, format_transaction, quantity, word
+from ledger.devnet.formatting import JsonObject, data, format_block, format_receipt, format_transaction, quantity, word
 from ledger.devnet.logs import find_logs
 from ledger.devnet.node import DevnetNode
 from ledger.devnet.permissions import parse_accounts
@@ -61,43 +65,28 @@ CLIENT_VERSION = (
 # -- chain and network ----------------------------------------------------------------------------
 
 
-def client_version(node: DevnetNode, params: Any) -> Any:
-    p.positional("web3_clientVersion", params, 0)
-    return CLIENT_VERSION
+def without_params(method: str, answer: Callable[[DevnetNode], Any]) -> Handler:
+    """A method that takes no parameters and answers from the node's settings alone."""
 
-
-def net_version(node: DevnetNode, params: Any) -> Any:
-    p.positional("net_version", params, 0)
-    return str(node.genesis.chain_id)
-
-
-def net_listening(node: DevnetNode, params: Any) -> Any:
-    p.positional("net_listening", params, 0)
-    return True
-
-
-def chain_id(node: DevnetNode, params: Any) -> Any:
-    p.positional("eth_chainId", params, 0)
-    return quantity(node.genesis.chain_id)
-
-
-def syncing(node: DevnetNode, params: Any) -> Any:
-    p.positional("eth_syncing", params, 0)
-    return False
-
-
-def accounts(node: DevnetNode, params: Any) -> Any:
-    """None: the devnet holds no keys (clients sign locally, as they must with Besu)."""
-    p.positional("eth_accounts", params, 0)
-    return []
-
-
-def zero_fee(method: str) -> Handler:
     def handler(node: DevnetNode, params: Any) -> Any:
         p.positional(method, params, 0)
-        return quantity(0)
+        return answer(node)
 
     return handler
+
+
+#: Methods answered from settings. No accounts: the devnet holds no keys (clients sign locally, as with Besu).
+#: Gas is free: the gas price and the priority fee are 0.
+CONSTANT_ANSWERS: dict[str, Callable[[DevnetNode], Any]] = {
+    "web3_clientVersion": lambda node: CLIENT_VERSION,
+    "net_version": lambda node: str(node.genesis.chain_id),
+    "net_listening": lambda node: True,
+    "eth_chainId": lambda node: quantity(node.genesis.chain_id),
+    "eth_syncing": lambda node: False,
+    "eth_accounts": lambda node: [],
+    "eth_gasPrice": lambda node: quantity(0),
+    "eth_maxPriorityFeePerGas": lambda node: quantity(0),
+}
 
 
 # -- blocks and transactions ----------------------------------------------------------------------
@@ -129,24 +118,22 @@ def block_by_hash(node: DevnetNode, params: Any) -> Any:
         return format_block(block, full_transactions=full_transactions)
 
 
-def transaction_by_hash(node: DevnetNode, params: Any) -> Any:
-    (tx_hash,) = p.positional("eth_getTransactionByHash", params, 1)
-    with node.reading() as chain:
-        found = chain.find_transaction(p.hash32(tx_hash, "params[0]"))
-        if found is None:
-            return None
-        block, index = found
-        return format_transaction(block, index, block.transactions[index])
+def transaction_lookup(method: str, answer: Callable[[DevChain, BlockAPI, int], JsonObject]) -> Handler:
+    """A method ``(transaction hash)`` answering about a mined transaction, or null for an unknown hash."""
+
+    def handler(node: DevnetNode, params: Any) -> Any:
+        (tx_hash,) = p.positional(method, params, 1)
+        with node.reading() as chain:
+            found = chain.find_transaction(p.hash32(tx_hash, "params[0]"))
+            return None if found is None else answer(chain, *found)
+
+    return handler
 
 
-def transaction_receipt(node: DevnetNode, params: Any) -> Any:
-    (tx_hash,) = p.positional("eth_getTransactionReceipt", params, 1)
-    with node.reading() as chain:
-        found = chain.find_transaction(p.hash32(tx_hash, "params[0]"))
-        if found is None:
-            return None
-        block, index = found
-        return format_receipt(block, chain.receipts(block), index)
+TRANSACTION_LOOKUPS: dict[str, Callable[[DevChain, BlockAPI, int], JsonObject]] = {
+    "eth_getTransactionByHash": lambda chain, block, index: format_transaction(block, index, block.transactions[index]),
+    "eth_getTransactionReceipt": lambda chain, block, index: format_receipt(block, chain.receipts(block), index),
+}
 
 
 def send_raw_transaction(node: DevnetNode, params: Any) -> Any:
@@ -160,25 +147,23 @@ def send_raw_transaction(node: DevnetNode, params: Any) -> Any:
 # -- state ----------------------------------------------------------------------------------------
 
 
-def transaction_count(node: DevnetNode, params: Any) -> Any:
-    account, block = p.positional("eth_getTransactionCount", params, 1, 1)
-    with node.reading() as chain:
-        state = chain.state_at(p.block_number(chain, block, "params[1]"))
-        return quantity(state.get_nonce(p.address(account, "params[0]")))
+def account_read(method: str, read: Callable[[StateAPI, Address], str]) -> Handler:
+    """A method ``(address, block = latest)`` that reads one thing of an account in the state after ``block``."""
+
+    def handler(node: DevnetNode, params: Any) -> Any:
+        account, block = p.positional(method, params, 1, 1)
+        address = p.address(account, "params[0]")
+        with node.reading() as chain:
+            return read(chain.state_at(p.block_number(chain, block, "params[1]")), address)
+
+    return handler
 
 
-def balance(node: DevnetNode, params: Any) -> Any:
-    account, block = p.positional("eth_getBalance", params, 1, 1)
-    with node.reading() as chain:
-        state = chain.state_at(p.block_number(chain, block, "params[1]"))
-        return quantity(state.get_balance(p.address(account, "params[0]")))
-
-
-def code(node: DevnetNode, params: Any) -> Any:
-    account, block = p.positional("eth_getCode", params, 1, 1)
-    with node.reading() as chain:
-        state = chain.state_at(p.block_number(chain, block, "params[1]"))
-        return data(state.get_code(p.address(account, "params[0]")))
+ACCOUNT_READS: dict[str, Callable[[StateAPI, Address], str]] = {
+    "eth_getTransactionCount": lambda state, address: quantity(state.get_nonce(address)),
+    "eth_getBalance": lambda state, address: quantity(state.get_balance(address)),
+    "eth_getCode": lambda state, address: data(state.get_code(address)),
+}
 
 
 def storage_at(node: DevnetNode, params: Any) -> Any:
@@ -255,23 +240,13 @@ def get_allowlist(node: DevnetNode, params: Any) -> Any:
 
 
 METHODS: dict[str, Handler] = {
-    "web3_clientVersion": client_version,
-    "net_version": net_version,
-    "net_listening": net_listening,
-    "eth_chainId": chain_id,
-    "eth_syncing": syncing,
-    "eth_accounts": accounts,
-    "eth_gasPrice": zero_fee("eth_gasPrice"),
-    "eth_maxPriorityFeePerGas": zero_fee("eth_maxPriorityFeePerGas"),
+    **{method: without_params(method, answer) for method, answer in CONSTANT_ANSWERS.items()},
     "eth_feeHistory": fee_history,
     "eth_blockNumber": block_number,
     "eth_getBlockByNumber": block_by_number,
     "eth_getBlockByHash": block_by_hash,
-    "eth_getTransactionByHash": transaction_by_hash,
-    "eth_getTransactionReceipt": transaction_receipt,
-    "eth_getTransactionCount": transaction_count,
-    "eth_getBalance": balance,
-    "eth_getCode": code,
+    **{method: transaction_lookup(method, answer) for method, answer in TRANSACTION_LOOKUPS.items()},
+    **{method: account_read(method, read) for method, read in ACCOUNT_READS.items()},
     "eth_getStorageAt": storage_at,
     "eth_call": call,
     "eth_estimateGas": estimate_gas,
