@@ -79,6 +79,13 @@ def cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_devnet(args: argparse.Namespace) -> int:
+    """Run the development chain in the foreground, its chain in DIR/devnet/ beside the ledger's files."""
+    from ledger.devnet.server import run  # The devnet extra (py-evm) is needed only by this command.
+
+    return run(args.host, args.port, Path(args.data) / "devnet")
+
+
 def _verify_command() -> str:
     """``hotline-verify`` as the user can run it: beside this script when it is not on PATH."""
     beside = Path(sys.argv[0]).parent / "hotline-verify"
@@ -171,6 +178,10 @@ def _parser() -> argparse.ArgumentParser:
     history = commands.add_parser("history", parents=[common], help="a ticket's entries")
     history.add_argument("ticket")
     history.set_defaults(run=cmd_history)
+    devnet = commands.add_parser("devnet", parents=[common], help="run the development chain (chain id 12345)")
+    devnet.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    devnet.add_argument("--port", type=int, default=8545, help="port to listen on (default 8545)")
+    devnet.set_defaults(run=cmd_devnet)
     prove = commands.add_parser("prove", parents=[common], help="write an entry and its C2SP tlog-proof")
     prove.add_argument("index", type=int)
     prove.add_argument("--out", default=".", help="directory for the two files (default .)")

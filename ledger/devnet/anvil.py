@@ -13,27 +13,27 @@ in the foreground.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
+
+from ledger.devnet.process import CHAIN_ID, HOST, NodeProcess, NodeProcessError, free_port, rpc_call
+
+# free_port and rpc_call moved to ledger.devnet.process; they stay importable from here.
+__all__ = [
+    "ANVIL", "CHAIN_ID", "HOST", "INSTALL_HINT", "AnvilError", "AnvilNode", "anvil_binary", "free_port", "rpc_call",
+]  # fmt: skip
 
 REPO = Path(__file__).resolve().parents[2]
 ANVIL = REPO / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
-CHAIN_ID = 12345
-HOST = "127.0.0.1"
 INSTALL_HINT = "run `npm ci --no-audit --no-fund` in the repository"
 
 
-class AnvilError(RuntimeError):
+class AnvilError(NodeProcessError):
     """anvil is missing, exited, or did not answer in time."""
 
 
@@ -44,59 +44,25 @@ def anvil_binary() -> Path | None:
     return None
 
 
-def free_port(host: str = HOST) -> int:
-    """A TCP port that is free on ``host`` right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+class AnvilNode(NodeProcess):
+    """One anvil process on 127.0.0.1; a context manager that always stops it (see ``NodeProcess``)."""
 
-
-def rpc_call(url: str, method: str, params: Sequence[Any] = (), *, timeout: float = 5.0) -> Any:
-    """One JSON-RPC call over HTTP; its ``result`` (raises AnvilError on a JSON-RPC error)."""
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        reply = json.loads(response.read())
-    if "error" in reply:
-        raise AnvilError(f"{method}: {reply['error']}")
-    return reply["result"]
-
-
-class AnvilNode:
-    """One anvil process on 127.0.0.1; a context manager that always stops it.
-
-    ``port=None`` picks a free port. ``log`` receives anvil's output; without it the output is discarded
-    unless ``show_output`` passes it through to this process's stdout.
-    """
+    name = "anvil"
+    error = AnvilError
 
     def __init__(
-        self,
-        *,
-        port: int | None = None,
-        chain_id: int = CHAIN_ID,
-        state: Path | None = None,
-        log: Path | None = None,
-        binary: Path | None = None,
-        extra_args: Sequence[str] = (),
-        startup_timeout: float = 30.0,
-        show_output: bool = False,
+        self, *, state: Path | None = None, binary: Path | None = None, extra_args: Sequence[str] = (), **kwargs: Any
     ) -> None:
-        self.port = port if port is not None else free_port()
-        self.chain_id = chain_id
+        """``state``: persist the chain in this file; ``binary``: another anvil; the rest as ``NodeProcess``."""
+        super().__init__(**kwargs)
         self.state = state
-        self.log = log
         self.binary = binary
         self.extra_args = tuple(extra_args)
-        self.startup_timeout = startup_timeout
-        self.show_output = show_output
-        self.process: subprocess.Popen[bytes] | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def command(self, binary: Path) -> list[str]:
+    def command(self) -> list[str]:
+        binary = self.binary or anvil_binary()
+        if binary is None:
+            raise AnvilError(f"anvil not installed at {ANVIL.relative_to(REPO)} ({INSTALL_HINT})")
         command = [
             str(binary),
             "--host", HOST, "--port", str(self.port),
@@ -105,74 +71,6 @@ class AnvilNode:
         if self.state is not None:
             command += ["--state", str(self.state), "--state-interval", "1"]
         return command + list(self.extra_args)
-
-    def start(self) -> Self:
-        """Start anvil and wait until it answers ``eth_chainId`` with the configured chain id."""
-        if self.process is not None:
-            raise AnvilError("anvil is already running")
-        binary = self.binary or anvil_binary()
-        if binary is None:
-            raise AnvilError(f"anvil not installed at {ANVIL.relative_to(REPO)} ({INSTALL_HINT})")
-        if self.log is not None:
-            with self.log.open("ab") as out:
-                self.process = subprocess.Popen(
-                    self.command(binary), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-                )
-        else:
-            out_stream = None if self.show_output else subprocess.DEVNULL
-            self.process = subprocess.Popen(
-                self.command(binary), stdout=out_stream, stderr=out_stream, stdin=subprocess.DEVNULL
-            )
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def _tail(self) -> str:
-        if self.log is None or not self.log.exists():
-            return ""
-        return ": " + self.log.read_text(errors="replace")[-2000:]
-
-    def _wait_ready(self) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + self.startup_timeout
-        while True:
-            if self.process.poll() is not None:
-                raise AnvilError(f"anvil exited with {self.process.returncode}{self._tail()}")
-            try:
-                answered = int(rpc_call(self.url, "eth_chainId", timeout=2.0), 16)
-            except (OSError, ValueError):  # Not listening yet.
-                answered = None
-            if answered is not None:
-                if answered != self.chain_id:
-                    raise AnvilError(f"anvil answered chain id {answered}, expected {self.chain_id}")
-                return
-            if time.monotonic() > deadline:
-                raise AnvilError(f"anvil did not answer within {self.startup_timeout} s{self._tail()}")
-            time.sleep(0.05)
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Terminate anvil (it saves ``state`` on SIGTERM), kill it if it lingers; idempotent."""
-        process, self.process = self.process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
