@@ -1,5 +1,6 @@
 """The only package of the ledger that imports SQLAlchemy: schema, migrations, engines, repository."""
 
-from ledger.storage.store import LedgerStore, ReadView, StorageError, WriteView
+from ledger.storage.access import ApiKeyStore
+from ledger.storage.store import DATABASE_UNAVAILABLE, LedgerStore, ReadView, StorageError, WriteView
 
-__all__ = ["LedgerStore", "ReadView", "StorageError", "WriteView"]
+__all__ = ["DATABASE_UNAVAILABLE", "ApiKeyStore", "LedgerStore", "ReadView", "StorageError", "WriteView"]
