@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ledger.api_keys_cli import add_keys_parser
 from ledger.config import DEFAULT_ORIGIN, DataDir, default_data_dir
 from ledger.demo import demo_requests
 from ledger.errors import LedgerError
@@ -182,6 +183,7 @@ def _parser() -> argparse.ArgumentParser:
     prove.add_argument("index", type=int)
     prove.add_argument("--out", default=".", help="directory for the two files (default .)")
     prove.set_defaults(run=cmd_prove)
+    add_keys_parser(commands, common)
     return parser
 
 
