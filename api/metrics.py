@@ -53,6 +53,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._watching: LedgerCollector | None = None
         self.request_seconds = Histogram(
             "hotline_http_request_duration_seconds",
             "HTTP request latency by route template, method and status.",
@@ -62,4 +63,8 @@ class Metrics:
         )
 
     def watch(self, backlog: BacklogMonitor, committer: GroupCommitter) -> None:
-        self.registry.register(LedgerCollector(backlog, committer))
+        """Report this backlog and committer (those of an earlier lifespan of the app are forgotten)."""
+        if self._watching is not None:
+            self.registry.unregister(self._watching)
+        self._watching = LedgerCollector(backlog, committer)
+        self.registry.register(self._watching)

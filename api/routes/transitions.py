@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
@@ -16,6 +18,7 @@ from ledger.sequencer import Receipt, TransitionRequest
 from verifier.entry import Transition, parse_entry
 
 router = APIRouter(prefix="/v1", tags=["transitions"])
+_Route = TypeVar("_Route", bound=Callable[..., Any])
 
 _SUBMIT_RESPONSES: dict[int | str, dict[str, str]] = {
     200: {"description": "Replayed: this transition_id was recorded before with the same content."},
@@ -59,26 +62,25 @@ def _with_status(found: Services, receipts: list[Receipt]) -> list[ReceiptOut]:
     return [receipt_out(r, size, found.ledger.first_anchor_covering(r.index)) for r in receipts]
 
 
-@router.post(
-    "/transitions",
-    status_code=201,
-    response_model=ReceiptOut,
-    responses=_SUBMIT_RESPONSES,
-    dependencies=[Depends(require("submit"))],
-)
+def _submission(path: str, model: type[ReceiptOut | BatchOut]) -> Callable[[_Route], _Route]:
+    """A submission route: scope ``submit``, 201 for new entries, 200 for replays."""
+    return router.post(
+        path,
+        status_code=201,
+        response_model=model,
+        responses=_SUBMIT_RESPONSES,
+        dependencies=[Depends(require("submit"))],
+    )
+
+
+@_submission("/transitions", ReceiptOut)
 async def submit_transition(body: TransitionIn, found: ServicesDep) -> JSONResponse:
     """Record one transition. 201 with its receipt; 200 with the same receipt when replayed."""
     (receipt,), status_code = await _record(found, [body.request()])
     return JSONResponse(receipt.model_dump(mode="json"), status_code=status_code)
 
 
-@router.post(
-    "/transitions:batch",
-    status_code=201,
-    response_model=BatchOut,
-    responses=_SUBMIT_RESPONSES,
-    dependencies=[Depends(require("submit"))],
-)
+@_submission("/transitions:batch", BatchOut)
 async def submit_batch(body: BatchIn, found: ServicesDep) -> JSONResponse:
     """Record up to 1,000 transitions, all or none. 201 when any is new; 200 when all were replays."""
     if len(body.transitions) > MAX_BATCH:
