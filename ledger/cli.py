@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ledger.anchoring.commands import add_commands
+from ledger.api_keys_cli import add_keys_parser
 from ledger.arguments import positive_int
 from ledger.config import DEFAULT_ORIGIN, DataDir, default_data_dir
 from ledger.demo import seed_demo
@@ -187,6 +188,7 @@ def _parser() -> argparse.ArgumentParser:
     prove.add_argument("--out", default=".", help="directory for the two files (default .)")
     prove.set_defaults(run=cmd_prove)
     add_commands(commands, common)
+    add_keys_parser(commands, common)
     return parser
 
 

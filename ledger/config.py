@@ -81,8 +81,10 @@ class DataDir:
         self.settings_file.write_text(json.dumps(wanted, indent=2) + "\n")
         return wanted
 
-    def open_ledger(self, *, development: bool = False) -> Ledger:
+    def open_ledger(self, *, development: bool = False, operator_key: Path | None = None) -> Ledger:
         """Open the log of this directory, creating keys and database on first use.
+
+        ``operator_key`` is the checkpoint signer's key file when it is kept outside ``keys/``.
 
         Raises:
             LogStateError: not initialised, damaged, or holding a development key outside
@@ -90,7 +92,8 @@ class DataDir:
         """
         settings = self.settings()
         self.keys.mkdir(parents=True, exist_ok=True)
-        signer = load_or_create_operator_key(self.keys / "operator.key", settings["origin"], development=development)
+        key_file = operator_key or self.keys / "operator.key"
+        signer = load_or_create_operator_key(key_file, settings["origin"], development=development)
         vkey_file = self.keys / "operator.vkey"
         if not vkey_file.exists():
             vkey_file.write_text(signer.vkey + "\n")

@@ -72,3 +72,9 @@ class PublishRefused(LedgerError):
     """A new checkpoint failed the producer's own verification and was not published."""
 
     code = "publish_refused"
+
+
+class ApiKeyError(LedgerError):
+    """An API key request the ledger refuses: unknown scope, bad name, unknown or already revoked key."""
+
+    code = "api_key"

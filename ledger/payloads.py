@@ -8,7 +8,6 @@ log then opens to nothing.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import os
@@ -19,6 +18,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ledger.errors import LogStateError
+from ledger.keyfiles import load_or_create_key_file
 from ledger.records import SealedPayload
 from verifier.canonical import parse_canonical
 from verifier.commitment import SALT_SIZE, commitment_to_bytes
@@ -47,16 +47,7 @@ class PayloadKey:
         Raises:
             LogStateError: the file exists but does not hold a key.
         """
-        if not path.exists():
-            key = AESGCM.generate_key(bit_length=256)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(base64.b64encode(key).decode() + "\n")
-            return cls(key)
-        try:
-            return cls(base64.b64decode(path.read_text().strip(), validate=True))
-        except ValueError as exc:
-            raise LogStateError(f"{path}: not a payload key (base64 of {KEY_SIZE} bytes)") from exc
+        return cls(load_or_create_key_file(path, KEY_SIZE, what="payload key"))
 
     def seal(self, payload_bytes: bytes, entry_index: int) -> SealedPayload:
         """Encrypt a canonical payload under a fresh salt and nonce, for the entry at ``entry_index``."""

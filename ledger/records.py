@@ -93,3 +93,15 @@ class StoredAnchor:
     recorded_at: int
     id: int | None = None
     dropped_at: int | None = None
+
+
+@dataclass(frozen=True)
+class StoredApiKey:
+    """An API key as stored: public id, name, scopes, the SHA-256 of its secret token, and times (ms)."""
+
+    id: str
+    name: str
+    scopes: tuple[str, ...]
+    token_hash: bytes
+    created_at: int
+    revoked_at: int | None = None

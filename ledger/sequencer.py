@@ -94,6 +94,9 @@ class Receipt:
     state: str
     payload: str | None
     replayed: bool = False
+    #: The citizen's 查询码, only on the receipt that opened the ticket and only when codes are issued
+    #: (``Ledger.append(…, query_codes=…)``); the ledger keeps nothing but its keyed hash.
+    query_code: str | None = None
 
 
 class TransitionSequencer:

@@ -16,6 +16,7 @@ from ledger.errors import ActorKeyError, InvalidRequest, LogStateError, PayloadN
 from ledger.payloads import PayloadKey
 from ledger.proofs import ProofRequestError, consistency_plan, inclusion_plan, right_border
 from ledger.publisher import publish_checkpoint
+from ledger.query_codes import QueryCodeKey
 from ledger.records import ActorKey, LogHead, StoredAnchor, StoredCheckpoint, StoredEntry
 from ledger.sequencer import Receipt, TransitionRequest, TransitionSequencer
 from ledger.storage import Leadership, LedgerStore, ReadView, WriteView
@@ -91,8 +92,13 @@ class Ledger:
 
     # -- sequencing ---------------------------------------------------------------------------
 
-    def append(self, requests: Sequence[TransitionRequest]) -> list[Receipt]:
+    def append(
+        self, requests: Sequence[TransitionRequest], *, query_codes: QueryCodeKey | None = None
+    ) -> list[Receipt]:
         """Record transitions, all or none, in one transaction; return a receipt for each.
+
+        With ``query_codes``, every ticket these requests open gets a citizen's query code, stored
+        (as its keyed hash) in the same transaction and returned once, on the opening receipt.
 
         Raises:
             LedgerError: see ``TransitionSequencer.sequence``; then nothing was recorded.
@@ -102,6 +108,8 @@ class Ledger:
             self._refresh_policies(view, requests)
             batch = PendingBatch(head)
             receipts = self._sequencer.sequence(view, batch, requests)
+            if query_codes is not None:
+                receipts = query_codes.issue(view, receipts)
             if batch.entries:
                 batch.write(view)
         return receipts
@@ -289,6 +297,21 @@ class Ledger:
     def ticket_entries(self, ticket: str) -> list[StoredEntry]:
         with self.store.reading() as view:
             return view.ticket_entries(ticket)
+
+    def transition(self, transition_id: str) -> StoredEntry | None:
+        """The entry recorded for a client's ``transition_id`` (``None``: never recorded)."""
+        with self.store.reading() as view:
+            return view.entries_by_transition_id([transition_id]).get(transition_id)
+
+    def first_anchor_covering(self, index: int) -> StoredAnchor | None:
+        """The first anchor still on the canonical chain whose checkpoint holds entry ``index``."""
+        with self.store.reading() as view:
+            return view.first_anchor_covering(index)
+
+    def query_code_hash(self, ticket: str) -> bytes | None:
+        """The stored keyed hash of ``ticket``'s query code (``None``: no such ticket, or none issued)."""
+        with self.store.reading() as view:
+            return view.query_code_hash(ticket)
 
     def inclusion_proof(self, index: int, tree_size: int | None = None) -> list[bytes]:
         """The inclusion proof of entry ``index`` in the tree of ``tree_size`` (default: current).

@@ -128,3 +128,25 @@ policies = Table(
     Column("id", String(80), primary_key=True),
     Column("entry_index", BigInteger, nullable=False),
 )
+
+# API keys (issue 4): looked up by their short public id; only a SHA-256 of the secret token is kept.
+# Revocation stamps ``revoked_at`` so that the list still shows who had access and until when.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("name", String(80), nullable=False),
+    Column("scopes", String(200), nullable=False),
+    Column("token_hash", LargeBinary(32), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+)
+
+# The citizen's 查询码 of each ticket, only as a keyed hash (DESIGN §9): written in the transaction
+# that opens the ticket, so a ticket never exists without its code, nor a code without its ticket.
+query_codes = Table(
+    "query_codes",
+    metadata,
+    Column("ticket", String(40), primary_key=True),
+    Column("code_hash", LargeBinary(32), nullable=False),
+)

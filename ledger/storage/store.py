@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ledger.proofs import node_key
 from ledger.records import (
@@ -42,6 +43,7 @@ from ledger.storage.schema import (
     nodes,
     payloads,
     policies,
+    query_codes,
     tickets,
 )
 
@@ -51,6 +53,10 @@ CACHED_LEVEL = 4
 #: Bound of that cache (about 100 MB at its fullest); it starts over when exceeded.
 MAX_CACHED_NODES = 1 << 20
 _NODES_BY_KEY = select(nodes.c.id, nodes.c.hash).where(nodes.c.id.in_(bindparam("keys", expanding=True)))
+
+
+#: What the drivers raise when the database cannot be reached or has gone away: callers may retry later.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
 
 
 class StorageError(RuntimeError):
@@ -131,6 +137,22 @@ class ReadView:
         )
         row = self._conn.execute(query).first()
         return None if row is None else _anchor(row)
+
+    def first_anchor_covering(self, index: int) -> StoredAnchor | None:
+        """The smallest anchored checkpoint still on the canonical chain whose tree holds entry ``index``."""
+        query = (
+            select(anchors)
+            .where(anchors.c.dropped_at.is_(None), anchors.c.tree_size > index)
+            .order_by(anchors.c.tree_size, anchors.c.id)
+            .limit(1)
+        )
+        row = self._conn.execute(query).first()
+        return None if row is None else _anchor(row)
+
+    def query_code_hash(self, ticket: str) -> bytes | None:
+        """The keyed hash of ``ticket``'s query code (``None``: the ticket has none)."""
+        value = self._conn.execute(select(query_codes.c.code_hash).where(query_codes.c.ticket == ticket)).scalar()
+        return None if value is None else bytes(value)
 
     def payload(self, commitment: str) -> SealedPayload | None:
         query = select(payloads).where(*_payload_is(commitment))
@@ -233,6 +255,11 @@ class WriteView(ReadView):
                     for p in sealed
                 ],
             )
+
+    def add_query_codes(self, code_hashes: Sequence[tuple[str, bytes]]) -> None:
+        """Store the keyed hashes of new tickets' query codes, as ``(ticket, hash)`` pairs."""
+        if code_hashes:
+            _insert_rows(self._conn, query_codes, ("ticket", "code_hash"), list(code_hashes))
 
     def delete_payload(self, commitment: str) -> bool:
         """Delete a payload and its salt; ``False`` when there was none."""

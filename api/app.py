@@ -1,0 +1,58 @@
+"""The app factory: ``create_app(settings)`` builds everything; nothing is built at import time.
+
+Run it with ``uvicorn --factory api.app:create_app_from_env`` (settings from ``HOTLINE_*`` variables).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from api.errors import install_error_handlers
+from api.logs import configure_logging
+from api.metrics import Metrics
+from api.middleware import BodyLimit, RequestMetrics
+from api.production import refuse_development_keys
+from api.routes import log, meta, payloads, tickets, transitions
+from api.services import Services
+from api.settings import Settings
+
+DESCRIPTION = """Tamper-evident audit ledger of the 12345 hotline: submit ticket transitions, read them back
+with Merkle proofs, follow their anchoring. Errors are RFC 9457 problem+json with a stable `code`."""
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the API for ``settings``; the ledger opens (and the writer thread starts) with the app's lifespan.
+
+    Raises:
+        LogStateError, DevelopmentKeyRefused: development keys outside development mode.
+    """
+    configure_logging(settings.log_level)
+    refuse_development_keys(settings)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        found = await run_in_threadpool(Services.open, settings, metrics)
+        app.state.services = found
+        try:
+            yield
+        finally:
+            await run_in_threadpool(found.close)
+
+    app = FastAPI(title="hotline-ledger", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app.state.metrics = metrics
+    install_error_handlers(app)
+    for module in (transitions, tickets, log, payloads, meta):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """``create_app`` with settings from the environment (for ``uvicorn --factory``)."""
+    return create_app(Settings())

@@ -1,0 +1,86 @@
+"""A ticket's history with proofs: for core systems (scope ``read``) and for citizens (with the 查询码)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Header
+
+from api.auth import query_code_rate_limit, require
+from api.errors import ApiProblem
+from api.schemas import EntryOut, HistoryOut, QueryCodeIn
+from api.services import Services, ServicesDep
+from verifier.entry import TICKET_RE
+
+router = APIRouter(prefix="/v1", tags=["tickets"])
+
+
+def ticket_history(found: Services, ticket: str) -> HistoryOut | None:
+    """The ticket's entries, decoded, each with its inclusion proof against the latest checkpoint."""
+    stored = found.ledger.ticket_entries(ticket) if TICKET_RE.fullmatch(ticket) else []
+    if not stored:
+        return None
+    checkpoint = found.ledger.latest_checkpoint()
+    size = checkpoint.tree_size if checkpoint else 0
+    entries = [
+        EntryOut.of(
+            item, decoded=True, proof=found.ledger.inclusion_proof(item.index, size) if item.index < size else None
+        )
+        for item in stored
+    ]
+    return HistoryOut(
+        ticket=ticket,
+        tree_size=checkpoint.tree_size if checkpoint else None,
+        checkpoint=checkpoint.note if checkpoint else None,
+        entries=entries,
+    )
+
+
+@router.get("/tickets/{ticket}", response_model=HistoryOut, dependencies=[Depends(require("read"))])
+def get_ticket(ticket: str, found: ServicesDep) -> HistoryOut:
+    """Every entry of a ticket: index, bytes, decoded fields, and inclusion proof against the latest checkpoint."""
+    history = ticket_history(found, ticket)
+    if history is None:
+        raise ApiProblem(404, "ticket_not_found", f"no ticket {ticket!r} in this log")
+    return history
+
+
+_NOT_FOUND = "no ticket with this number and query code"
+
+
+def _public_history(found: Services, ticket: str, code: str | None) -> HistoryOut:
+    # One answer for an unknown ticket, a ticket without a code, and a wrong code: nothing tells them apart,
+    # and the comparison takes the same time (QueryCodeKey.matches).
+    stored = found.ledger.query_code_hash(ticket) if TICKET_RE.fullmatch(ticket) else None
+    history = None
+    if found.query_codes.matches(ticket, code or "", stored) and code:
+        history = ticket_history(found, ticket)
+    if history is None:
+        raise ApiProblem(404, "ticket_not_found", _NOT_FOUND)
+    return history
+
+
+@router.get(
+    "/public/tickets/{ticket}",
+    response_model=HistoryOut,
+    dependencies=[Depends(query_code_rate_limit)],
+    tags=["public"],
+)
+def get_public_ticket(
+    ticket: str,
+    found: ServicesDep,
+    x_query_code: Annotated[str | None, Header(max_length=64, description="The citizen's 查询码.")] = None,
+) -> HistoryOut:
+    """A citizen's view of a ticket, with the query code in the ``X-Query-Code`` header (never in the URL)."""
+    return _public_history(found, ticket, x_query_code)
+
+
+@router.post(
+    "/public/tickets/{ticket}",
+    response_model=HistoryOut,
+    dependencies=[Depends(query_code_rate_limit)],
+    tags=["public"],
+)
+def post_public_ticket(ticket: str, body: Annotated[QueryCodeIn, Body()], found: ServicesDep) -> HistoryOut:
+    """The same as the GET, with the query code in the body ``{"query_code": …}``."""
+    return _public_history(found, ticket, body.query_code)

@@ -1,0 +1,105 @@
+"""Submitting transitions (scope ``submit``) and following a receipt's status (scope ``read``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import require
+from api.errors import ApiProblem
+from api.schemas import MAX_BATCH, BatchIn, BatchOut, ReceiptOut, TransitionIn, receipt_out
+from api.services import Services, ServicesDep
+from ledger.sequencer import Receipt, TransitionRequest
+from verifier.entry import Transition, parse_entry
+
+router = APIRouter(prefix="/v1", tags=["transitions"])
+_Route = TypeVar("_Route", bound=Callable[..., Any])
+
+_SUBMIT_RESPONSES: dict[int | str, dict[str, str]] = {
+    200: {"description": "Replayed: this transition_id was recorded before with the same content."},
+    409: {"description": "Illegal transition, stale expected_seq, or transition_id reused with other content."},
+    413: {"description": "Body or batch too large."},
+    422: {"description": "Malformed transition."},
+    503: {"description": "Anchoring backlog over its bound, or database unavailable (Retry-After)."},
+}
+
+
+def _check_backlog(found: Services) -> None:
+    # Refuse new work while anchoring lags too far behind: entries must not pile up unanchored.
+    bound = found.settings.max_pending_entries
+    if bound:
+        backlog = found.backlog.current()
+        if backlog.pending > bound:
+            raise ApiProblem(
+                503,
+                "anchoring_backlog",
+                f"{backlog.pending} entries await anchoring, more than the bound of {bound}; retry later",
+                headers={"Retry-After": str(found.settings.backlog_retry_after)},
+                pending=backlog.pending,
+                bound=bound,
+            )
+
+
+async def _record(found: Services, requests: list[TransitionRequest]) -> tuple[list[ReceiptOut], int]:
+    """Record a job through the group committer; the receipts, and 201 if any entry is new (else 200)."""
+    await run_in_threadpool(_check_backlog, found)
+    receipts = await asyncio.wrap_future(found.committer.submit(requests))
+    status_code = 201 if any(not r.replayed for r in receipts) else 200
+    if not any(r.replayed for r in receipts):
+        # Fresh entries lie beyond every checkpoint published before they committed: pending.
+        return [receipt_out(r) for r in receipts], status_code
+    return await run_in_threadpool(_with_status, found, receipts), status_code
+
+
+def _with_status(found: Services, receipts: list[Receipt]) -> list[ReceiptOut]:
+    checkpoint = found.ledger.latest_checkpoint()
+    size = checkpoint.tree_size if checkpoint else None
+    return [receipt_out(r, size, found.ledger.first_anchor_covering(r.index)) for r in receipts]
+
+
+def _submission(path: str, model: type[ReceiptOut | BatchOut]) -> Callable[[_Route], _Route]:
+    """A submission route: scope ``submit``, 201 for new entries, 200 for replays."""
+    return router.post(
+        path,
+        status_code=201,
+        response_model=model,
+        responses=_SUBMIT_RESPONSES,
+        dependencies=[Depends(require("submit"))],
+    )
+
+
+@_submission("/transitions", ReceiptOut)
+async def submit_transition(body: TransitionIn, found: ServicesDep) -> JSONResponse:
+    """Record one transition. 201 with its receipt; 200 with the same receipt when replayed."""
+    (receipt,), status_code = await _record(found, [body.request()])
+    return JSONResponse(receipt.model_dump(mode="json"), status_code=status_code)
+
+
+@_submission("/transitions:batch", BatchOut)
+async def submit_batch(body: BatchIn, found: ServicesDep) -> JSONResponse:
+    """Record up to 1,000 transitions, all or none. 201 when any is new; 200 when all were replays."""
+    if len(body.transitions) > MAX_BATCH:
+        raise ApiProblem(
+            413, "batch_too_large", f"a batch holds at most {MAX_BATCH} transitions, got {len(body.transitions)}"
+        )
+    receipts, status_code = await _record(found, [t.request() for t in body.transitions])
+    return JSONResponse(BatchOut(receipts=receipts).model_dump(mode="json"), status_code=status_code)
+
+
+@router.get("/transitions/{transition_id:path}", response_model=ReceiptOut, dependencies=[Depends(require("read"))])
+def transition_status(transition_id: str, found: ServicesDep) -> ReceiptOut:
+    """A recorded transition's receipt and status: pending → integrated → anchored."""
+    stored = found.ledger.transition(transition_id)
+    if stored is None:
+        raise ApiProblem(404, "transition_not_found", f"no transition {transition_id!r} in this log")
+    entry = parse_entry(stored.data)
+    assert isinstance(entry, Transition)
+    receipt = Receipt(
+        transition_id, stored.index, entry.leaf_hash.hex(), entry.ticket, entry.seq, entry.to_state, entry.payload
+    )
+    return _with_status(found, [receipt])[0]

@@ -1,0 +1,84 @@
+"""The citizen's 查询码: a short code, given once when a ticket opens, that lets its holder read the ticket.
+
+Codes are 8 characters from a 32-symbol alphabet without the look-alikes 0/O and 1/I (40 bits), easy to
+read out on the phone and to type on one. The ledger keeps only an HMAC-SHA256 of each code, bound to its
+ticket and keyed with ``keys/query-code.key`` (DESIGN §9), so a copy of the database alone cannot test
+guesses; the public endpoint that checks codes is rate-limited on top.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from ledger.keyfiles import load_or_create_key_file
+from ledger.sequencer import Receipt
+from ledger.storage import WriteView
+
+#: Digits and capitals without 0, 1, I and O: 32 symbols, 5 bits each.
+ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+KEY_SIZE = 32
+KEY_FILE = "query-code.key"
+_DOMAIN = b"hotline.query-code/v1\n"
+#: Characters people type between groups, or around the code, that are not part of it.
+_SEPARATORS = str.maketrans("", "", " -\t")
+
+
+def normalise_code(code: str) -> str:
+    """The code as issued: capitals, without spaces or hyphens (``ab3d-x7kq`` → ``AB3DX7KQ``)."""
+    return code.translate(_SEPARATORS).upper()
+
+
+class QueryCodeKey:
+    """The HMAC key that turns ``(ticket, code)`` into the hash the ledger stores."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != KEY_SIZE:
+            raise ValueError(f"query code key must be {KEY_SIZE} bytes")
+        self._key = key
+
+    @classmethod
+    def load_or_create(cls, path: Path) -> QueryCodeKey:
+        """Read the key file (base64 of 32 bytes), creating it with mode 0600 if missing.
+
+        Raises:
+            LogStateError: the file exists but does not hold a key.
+        """
+        return cls(load_or_create_key_file(path, KEY_SIZE, what="query code key"))
+
+    def code_hash(self, ticket: str, code: str) -> bytes:
+        """The keyed hash stored for ``ticket``'s ``code`` (the code is normalised first)."""
+        message = _DOMAIN + ticket.encode() + b"\n" + normalise_code(code).encode()
+        return hmac.new(self._key, message, hashlib.sha256).digest()
+
+    def matches(self, ticket: str, code: str, stored: bytes | None) -> bool:
+        """Whether ``code`` is ``ticket``'s code, in constant time; ``stored`` is ``None`` for an unknown ticket.
+
+        An unknown ticket costs the same HMAC and comparison as a known one, so the time taken does not
+        tell whether the ticket exists.
+        """
+        expected = stored if stored is not None else bytes(KEY_SIZE)
+        return hmac.compare_digest(self.code_hash(ticket, code), expected) and stored is not None
+
+    def issue(self, view: WriteView, receipts: Sequence[Receipt]) -> list[Receipt]:
+        """Give every ticket opened by ``receipts`` a new code; store its hash in the writer transaction.
+
+        Returns the receipts, those that opened a ticket now carrying the code. Replayed receipts and
+        later steps get none: a code is shown once, when the ticket opens.
+        """
+        codes: dict[str, str] = {}
+        for receipt in receipts:
+            if receipt.seq == 1 and not receipt.replayed and receipt.ticket not in codes:
+                codes[receipt.ticket] = new_code()
+        view.add_query_codes([(ticket, self.code_hash(ticket, code)) for ticket, code in codes.items()])
+        return [replace(r, query_code=codes[r.ticket]) if r.seq == 1 and not r.replayed else r for r in receipts]
+
+
+def new_code() -> str:
+    """A fresh random code of ``CODE_LENGTH`` symbols (40 bits from the OS's CSPRNG)."""
+    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))

@@ -1,0 +1,63 @@
+"""Citizens' query codes: issued once in the transaction that opens a ticket, stored only as a keyed hash."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import pytest
+
+from ledger.errors import IllegalTransition, LogStateError
+from ledger.query_codes import ALPHABET, CODE_LENGTH, QueryCodeKey, new_code, normalise_code
+from ledger.service import Ledger
+from tests.ledger.test_sequencer import TICKET, register, submit
+
+
+def test_codes_are_typeable_and_carry_40_bits() -> None:
+    assert len(set(ALPHABET)) == len(ALPHABET) == 32
+    assert not set("01IO") & set(ALPHABET)
+    assert CODE_LENGTH * math.log2(len(ALPHABET)) >= 40
+    codes = {new_code() for _ in range(1000)}
+    assert len(codes) == 1000
+    assert all(len(c) == CODE_LENGTH and set(c) <= set(ALPHABET) for c in codes)
+    assert normalise_code(" ab3d-x7kq ") == "AB3DX7KQ"
+
+
+def test_key_file_is_created_private_and_reloaded(tmp_path: Path) -> None:
+    path = tmp_path / "query-code.key"
+    key = QueryCodeKey.load_or_create(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    again = QueryCodeKey.load_or_create(path)
+    assert again.code_hash("T-0001", "ABCDEFGH") == key.code_hash("T-0001", "ABCDEFGH")
+    path.write_text("not base64 at all\n")
+    with pytest.raises(LogStateError, match="not a query code key"):
+        QueryCodeKey.load_or_create(path)
+
+
+def test_hash_binds_the_code_to_its_ticket() -> None:
+    key = QueryCodeKey(bytes(range(32)))
+    stored = key.code_hash("T-0001", "ABCDEFGH")
+    assert key.matches("T-0001", "abcd-efgh", stored)
+    assert not key.matches("T-0002", "ABCDEFGH", stored)
+    assert not key.matches("T-0001", "ABCDEFGJ", stored)
+    assert not key.matches("T-0001", "ABCDEFGH", None)
+    assert not key.matches("T-0001", "", stored)
+
+
+def test_opening_receipt_carries_the_code_once(ledger: Ledger) -> None:
+    key = QueryCodeKey(bytes(32))
+    opened, moved = ledger.append([register(), submit()], query_codes=key)
+    assert opened.query_code is not None and moved.query_code is None
+    assert key.matches(TICKET, opened.query_code, ledger.query_code_hash(TICKET))
+    replayed = ledger.append([register()], query_codes=key)[0]
+    assert replayed.replayed and replayed.query_code is None
+    assert key.matches(TICKET, opened.query_code, ledger.query_code_hash(TICKET))
+
+
+def test_a_refused_append_stores_no_code(ledger: Ledger) -> None:
+    key = QueryCodeKey(bytes(32))
+    with pytest.raises(IllegalTransition):
+        ledger.append([register(), dataclasses.replace(submit(), event="close", to="closed")], query_codes=key)
+    assert ledger.query_code_hash(TICKET) is None
+    assert ledger.append([register()]) and ledger.query_code_hash(TICKET) is None  # no key: no code
