@@ -10,7 +10,7 @@ import argparse
 import json
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ledger.anchoring.commands import add_commands
@@ -156,7 +156,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _parser() -> argparse.ArgumentParser:
+#: Adds subcommands from a layer above the ledger (the API's ``run``) to the parser.
+Extension = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]", argparse.ArgumentParser], None]
+
+
+def _parser(extend: Extension | None = None) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--data", type=Path, default=default_data_dir(), help="data directory (default ./var or HOTLINE_DATA_DIR)"
@@ -189,12 +193,14 @@ def _parser() -> argparse.ArgumentParser:
     prove.set_defaults(run=cmd_prove)
     add_commands(commands, common)
     add_keys_parser(commands, common)
+    if extend is not None:
+        extend(commands, common)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code."""
-    parser = _parser()
+def main(argv: Sequence[str] | None = None, *, extend: Extension | None = None) -> int:
+    """Run the CLI; returns the exit code. ``extend`` adds subcommands of the layers above."""
+    parser = _parser(extend)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from ledger.query_codes import QueryCodeKey
 from ledger.sequencer import Receipt, TransitionRequest
 from ledger.service import Ledger
 from verifier.entry import Actor, format_at
@@ -176,10 +177,15 @@ def demo_requests(tickets: int, *, seed: int = 12345, start: datetime | None = N
     yield from merged
 
 
-def seed_demo(ledger: Ledger, tickets: int, *, seed: int = 12345, batch: int = 1000) -> list[Receipt]:
-    """Append the demo tickets in batches; requests already in the log are replayed, not repeated."""
+def seed_demo(
+    ledger: Ledger, tickets: int, *, seed: int = 12345, batch: int = 1000, query_codes: QueryCodeKey | None = None
+) -> list[Receipt]:
+    """Append the demo tickets in batches; requests already in the log are replayed, not repeated.
+
+    With ``query_codes``, each new ticket gets a citizen's query code, returned on its opening receipt.
+    """
     requests = list(demo_requests(tickets, seed=seed))
     receipts: list[Receipt] = []
     for start in range(0, len(requests), batch):
-        receipts += ledger.append(requests[start : start + batch])
+        receipts += ledger.append(requests[start : start + batch], query_codes=query_codes)
     return receipts

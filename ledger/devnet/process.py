@@ -11,6 +11,7 @@ JSON-RPC goes over the standard library here: inside ``ledger`` only ``ledger.an
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -198,5 +199,5 @@ class DevnetProcess(NodeProcess):
     def command(self) -> list[str]:
         return [
             sys.executable, "-m", "ledger.devnet.server",
-            "--host", HOST, "--port", str(self.port), "--data", str(self.data),
+            "--host", HOST, "--port", str(self.port), "--data", str(self.data), "--parent", str(os.getpid()),
         ]  # fmt: skip

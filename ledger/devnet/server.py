@@ -16,6 +16,7 @@ import argparse
 import ipaddress
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -142,9 +143,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8545, help="port to listen on (default 8545)")
     parser.add_argument("--data", type=Path, required=True, help="directory of the chain (created if missing)")
+    parser.add_argument("--parent", type=int, help="stop when the process with this id is no longer the parent")
     args = parser.parse_args(argv)
     try:
-        run(args.host, args.port, args.data)
+        run(args.host, args.port, args.data, parent=args.parent)
     except DevnetStateError as exc:
         print(f"devnet: {exc.code}: {exc.message}", file=sys.stderr)
         return 1
@@ -154,8 +156,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def run(host: str, port: int, data: Path) -> int:
+def run(host: str, port: int, data: Path, *, parent: int | None = None) -> int:
     """Open ``data``, serve it on ``host:port`` until SIGINT or SIGTERM, close it; returns 0.
+
+    With ``parent``, it also stops when that process dies (it is then no longer the parent): a launcher
+    killed with SIGKILL leaves no devnet behind holding the port and the journal.
 
     Raises:
         DevnetStateError: the data directory cannot be used (see ``DevnetNode``).
@@ -165,6 +170,8 @@ def run(host: str, port: int, data: Path) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda _signum, _frame: stop.set())
+    if parent is not None:
+        threading.Thread(target=_watch_parent, args=(parent, stop), name="devnet-parent", daemon=True).start()
     if not _is_loopback(host):
         log.warning("listening on %s: anyone who reaches it can change the allowlist (perm_*)", host)
     node = DevnetNode(data)
@@ -173,6 +180,13 @@ def run(host: str, port: int, data: Path) -> int:
     finally:
         node.close()
     return 0
+
+
+def _watch_parent(parent: int, stop: threading.Event) -> None:
+    while not stop.wait(0.2):
+        if os.getppid() != parent:
+            log.warning("the launching process %d is gone; stopping", parent)
+            stop.set()
 
 
 def _is_loopback(host: str) -> bool:

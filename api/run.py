@@ -1,0 +1,147 @@
+"""``hotline-ledger run``: the whole system on one machine, on its embedded defaults.
+
+It creates the data directory (SQLite, operator and payload keys) when missing, starts the Python devnet
+in ``DIR/devnet`` unless ``--rpc`` names a chain, deploys the anchor contract when the directory has no
+deployment yet, seeds demonstration tickets on request (``--demo N``: their query codes go to
+``DIR/demo.json``), then serves the HTTP API on 127.0.0.1 (``--port``, default 8000) with the anchor
+worker beside it, until Ctrl-C or SIGTERM. Without ``--production`` it runs in development mode, where
+the devnet's published development accounts are accepted; with it, keys come from keystores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import threading
+from contextlib import ExitStack
+from pathlib import Path
+
+import uvicorn
+
+from api.app import create_app
+from api.settings import Settings
+from ledger.anchoring.commands import (
+    build_worker,
+    chain_options,
+    cmd_deploy,
+    deploy_options,
+    deployment_file,
+    worker_options,
+)
+from ledger.anchoring.deployment import Deployment
+from ledger.anchoring.worker import AnchorWorker
+from ledger.arguments import non_negative_int, positive_int
+from ledger.config import DEFAULT_ORIGIN, DataDir
+from ledger.demo import seed_demo
+from ledger.devnet.process import DevnetError, DevnetProcess
+from ledger.errors import LedgerError
+from ledger.query_codes import KEY_FILE, QueryCodeKey
+from ledger.service import Ledger
+
+log = logging.getLogger("hotline.run")
+
+
+class RunError(LedgerError):
+    """The run command could not start a part of the system."""
+
+    code = "run"
+
+
+def _devnet(data: Path, port: int) -> DevnetProcess:
+    """Start the devnet (its chain in DIR/devnet, its output in DIR/devnet.log)."""
+    node = DevnetProcess(data / "devnet", port=port, log=data / "devnet.log", startup_timeout=300)
+    try:
+        return node.start()
+    except DevnetError as exc:
+        raise RunError(f"the devnet did not start on port {port}: {exc} (see {data / 'devnet.log'})") from exc
+
+
+def seed(ledger: Ledger, data: DataDir, tickets: int, base_url: str) -> None:
+    """Seed demo tickets into a new log; write their query codes to DIR/demo.json and show one."""
+    query_codes = QueryCodeKey.load_or_create(data.keys / KEY_FILE)
+    receipts = seed_demo(ledger, tickets, query_codes=query_codes)
+    codes = [{"ticket": r.ticket, "code": r.query_code} for r in receipts if r.query_code]
+    (data.path / "demo.json").write_text(json.dumps(codes, ensure_ascii=False, indent=1) + "\n")
+    log.info("seeded %d demo transitions of %d tickets; codes in %s", len(receipts), tickets, data.path / "demo.json")
+    if codes:
+        print(f"  demo      ticket {codes[0]['ticket']}, query code {codes[0]['code']}: {base_url}/")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    args.development = not args.production
+    data = DataDir(args.data)
+    if not data.exists():
+        data.init(DEFAULT_ORIGIN)
+    ledger = data.open_ledger(development=args.development)
+    base_url = f"http://{args.host}:{args.port}"
+    with ExitStack() as stack:
+        stack.callback(ledger.store.close)
+        if args.rpc is None:
+            devnet = _devnet(Path(args.data), args.chain_port)
+            stack.callback(devnet.stop)
+            args.rpc = devnet.url
+        if not deployment_file(Path(args.data)).exists():
+            cmd_deploy(args)
+        record = Deployment.load(deployment_file(Path(args.data)))
+        worker = build_worker(args, ledger)
+        print(f"hotline-ledger running ({'production' if args.production else 'development'} mode)", flush=True)
+        print(f"  log       {ledger.origin}: {data.settings()['database']}")
+        print(f"  chain     {args.rpc}, chain id {record.chain_id}, contract {record.contract}")
+        print(f"  operator  {ledger.signer.vkey}")
+        print(f"  API       {base_url}/v1 (docs {base_url}/docs)")
+        if args.demo and ledger.head().tree_size <= len(ledger.policies):
+            seed(ledger, data, args.demo, base_url)
+        print(f"anchoring every {args.interval:g} s; Ctrl-C stops", flush=True)
+        settings = Settings(
+            data_dir=Path(args.data),
+            environment="production" if args.production else "development",
+            rpc_urls=[args.rpc],
+            chain_id=record.chain_id,
+            contract_address=record.contract,
+        )
+        stop = threading.Event()
+        anchoring = threading.Thread(target=_anchor, args=(worker, stop), name="anchor-worker", daemon=True)
+        anchoring.start()
+        # uvicorn handles SIGINT and SIGTERM while it serves, then restores these handlers and raises the
+        # signal again: caught here, it lets the worker and the devnet stop cleanly instead of killing us.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        try:
+            config = uvicorn.Config(create_app(settings), host=args.host, port=args.port, log_config=None)
+            server = uvicorn.Server(config)
+            server.run()
+        finally:
+            stop.set()
+            anchoring.join(timeout=30)
+        if not server.started:
+            raise RunError(f"the API could not listen on {args.host}:{args.port} (is the port taken?)")
+    return 0
+
+
+def _anchor(worker: AnchorWorker, stop: threading.Event) -> None:
+    try:
+        worker.run(stop)
+    except Exception:
+        log.exception("the anchor worker stopped")
+
+
+def add_run_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """Register ``run`` on the ``hotline-ledger`` parser."""
+    run = commands.add_parser(
+        "run",
+        parents=[common, chain_options(), deploy_options(), worker_options()],
+        help="run everything: data directory, devnet, contract, API and anchor worker",
+    )
+    # Without --rpc (or HOTLINE_RPC_URL) the devnet is started: None says so.
+    run.set_defaults(rpc=os.environ.get("HOTLINE_RPC_URL"), run=cmd_run)
+    run.add_argument("--production", action="store_true", help="refuse development keys (give keystores)")
+    run.add_argument("--host", default="127.0.0.1", help="the API's address (default 127.0.0.1)")
+    run.add_argument("--port", type=positive_int, default=8000, help="the API's port (default 8000)")
+    run.add_argument("--chain-port", type=positive_int, default=8545, help="the devnet's port (default 8545)")
+    run.add_argument("--demo", type=non_negative_int, default=0, help="seed this many demo tickets into a new log")

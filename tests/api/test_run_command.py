@@ -1,0 +1,143 @@
+"""``hotline-ledger run`` end to end, as the README's run command starts it: devnet subprocess, contract
+deployed, demo seeded, API served and anchor worker running — a submitted transition ends ``anchored``,
+its proof verifies with the verifier core against the root read from the chain, and a restart (even
+after SIGKILL) keeps the chain, the deployment and every acknowledged transition."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from web3 import Web3
+
+from ledger.anchoring.contract import load_artifact, log_id
+from ledger.api_keys import ApiKeys
+from ledger.config import DEFAULT_ORIGIN
+from ledger.devnet.process import free_port
+from ledger.storage import LedgerStore
+from tests.api.conftest import register
+from verifier.checkpoint import open_checkpoint
+from verifier.merkle import leaf_hash, verify_inclusion
+from verifier.note import parse_vkey
+
+
+class Stack:
+    """One ``hotline-ledger run`` process and its ports."""
+
+    def __init__(self, data: Path) -> None:
+        self.data = data
+        self.port, self.chain_port = free_port(), free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = data.parent / "run.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, *extra: str) -> None:
+        command = [sys.executable, "-m", "api.cli", "run", "--data", str(self.data), "--port", str(self.port)]
+        command += ["--chain-port", str(self.chain_port), "--interval", "0.5", *extra]
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ))
+        deadline = time.monotonic() + 120
+        while True:
+            assert self.process.poll() is None, self.log.read_text()
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, self.log.read_text()
+            time.sleep(0.2)
+
+    def stop(self, signum: int = signal.SIGTERM) -> int:
+        assert self.process is not None
+        self.process.send_signal(signum)
+        code = self.process.wait(timeout=60)
+        self.process = None
+        return code
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    running = Stack(tmp_path / "var")
+    try:
+        yield running
+    finally:
+        if running.process is not None:
+            running.process.kill()
+            running.process.wait()
+
+
+def api_key(data: Path) -> str:
+    store = LedgerStore.open(f"sqlite:///{data / 'ledger.db'}")
+    try:
+        return ApiKeys.of(store).create("core system", ["submit", "read", "audit"])[1]
+    finally:
+        store.close()
+
+
+def wait_anchored(url: str, token: str, transition_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while True:
+        answer = httpx.get(f"{url}/v1/transitions/{transition_id}", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200, answer.text
+        if answer.json()["status"] == "anchored":
+            return dict(answer.json())
+        assert time.monotonic() < deadline, answer.json()
+        time.sleep(0.2)
+
+
+def test_run_serves_anchors_and_survives_restarts(stack: Stack) -> None:
+    stack.start("--demo", "12")
+    data = stack.data
+    deployment = json.loads((data / "deployment.json").read_text())
+    demo = json.loads((data / "demo.json").read_text())
+    assert len(demo) == 12 and all(len(item["code"]) >= 8 for item in demo)
+    public = httpx.get(f"{stack.url}/v1/public/tickets/{demo[0]['ticket']}", headers={"X-Query-Code": demo[0]["code"]})
+    assert public.status_code == 200, public.text
+
+    token = api_key(data)
+    auth = {"Authorization": f"Bearer {token}"}
+    created = httpx.post(f"{stack.url}/v1/transitions", json=register("run-1", ticket="RUN-0001"), headers=auth)
+    assert created.status_code == 201, created.text
+    receipt = wait_anchored(stack.url, token, "run-1")
+
+    # The proof, the operator's signature and the root on chain agree, checked without the server's word.
+    index = created.json()["index"]
+    size = receipt["anchor"]["tree_size"]
+    proof = httpx.get(f"{stack.url}/v1/proofs/inclusion", params={"index": index, "size": size}, headers=auth).json()
+    entry = httpx.get(f"{stack.url}/v1/entries", params={"start": index, "end": index + 1}, headers=auth).json()
+    note = httpx.get(f"{stack.url}/v1/checkpoints/{size}", headers=auth).text
+    vkey = (data / "keys" / "operator.vkey").read_text().strip()
+    checkpoint = open_checkpoint(note, [parse_vkey(vkey)], origin=DEFAULT_ORIGIN)
+    w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{stack.chain_port}"))
+    contract = w3.eth.contract(address=deployment["contract"], abi=list(load_artifact().abi))
+    root, _, _ = contract.functions.anchoredAt(log_id(DEFAULT_ORIGIN), size).call()
+    assert bytes(root) == checkpoint.root_hash
+    data_bytes = base64.b64decode(entry["entries"][0]["data"])
+    hashes = [bytes.fromhex(h.removeprefix("0x")) for h in proof["proof"]]
+    verify_inclusion(leaf_hash(data_bytes), index, size, hashes, checkpoint.root_hash)
+
+    assert stack.stop(signal.SIGTERM) == 0
+    stack.start()  # the devnet replays its journal: the contract and the anchors are still there
+    assert json.loads((data / "deployment.json").read_text()) == deployment
+    again = httpx.post(f"{stack.url}/v1/transitions", json=register("run-2", ticket="RUN-0002"), headers=auth)
+    assert again.status_code == 201, again.text
+    wait_anchored(stack.url, token, "run-2")
+
+    stack.stop(signal.SIGKILL)  # the devnet notices its parent is gone and stops, freeing port and journal
+    stack.start()
+    for transition_id in ("run-1", "run-2"):
+        assert wait_anchored(stack.url, token, transition_id)["status"] == "anchored"
+    assert stack.stop() == 0
