@@ -67,7 +67,9 @@ def seed(ledger: Ledger, data: DataDir, tickets: int, base_url: str) -> None:
     (data.path / "demo.json").write_text(json.dumps(codes, ensure_ascii=False, indent=1) + "\n")
     log.info("seeded %d demo transitions of %d tickets; codes in %s", len(receipts), tickets, data.path / "demo.json")
     if codes:
-        print(f"  demo      ticket {codes[0]['ticket']}, query code {codes[0]['code']}: {base_url}/")
+        ticket, code = codes[0]["ticket"], codes[0]["code"]
+        print(f"  demo      ticket {ticket}, query code {code} (all codes in {data.path / 'demo.json'}):")
+        print(f"            curl -H 'X-Query-Code: {code}' {base_url}/v1/public/tickets/{ticket}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
