@@ -40,7 +40,8 @@ class TransitionIn(BaseModel):
 
     model_config = _STRICT
 
-    transition_id: str = Field(min_length=1, max_length=TRANSITION_ID_CHARS)
+    # Any characters but NUL (see ledger.sequencer.is_transition_id).
+    transition_id: str = Field(min_length=1, max_length=TRANSITION_ID_CHARS, pattern=r"^[^\x00]+$")
     ticket: str = Field(pattern=_pattern(TICKET_RE))
     event: str = Field(pattern=_pattern(CODE_RE))
     to: str = Field(pattern=_pattern(CODE_RE))

@@ -95,6 +95,15 @@ def test_malformed_requests_are_422_problems_and_write_nothing(api: Api) -> None
     assert api.tree_size() == size
 
 
+def test_nul_characters_are_refused_alike_on_every_database(api: Api) -> None:
+    # PostgreSQL text cannot hold U+0000: these three were 500s there.
+    assert_problem(api.post("/v1/transitions", register("t\x001")), 422, "validation_error")
+    assert_problem(api.get("/v1/transitions/t%001"), 404, "transition_not_found")
+    erase = {"actor": {"org": "330100-12345", "role": "system"}, "reason": "citizen_request"}
+    assert_problem(api.post("/v1/payloads/sha256:%00/erase", erase, "admin"), 404, "payload_not_found")
+    assert api.tree_size() == 1
+
+
 def test_bodies_over_the_limit_are_413(make_api: Callable[..., AbstractContextManager[Api]]) -> None:
     with make_api(max_body_bytes=16 * 1024) as api:
         size = api.tree_size()
