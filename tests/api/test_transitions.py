@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from ledger.records import StoredAnchor
+from ledger.service import Ledger
 from tests.api.conftest import TICKET, Api, assert_problem, register, submit_for_dispatch
 from verifier.merkle import leaf_hash
 
@@ -153,9 +154,14 @@ def test_batches_are_all_or_nothing(api: Api) -> None:
 
 def anchor(api: Api, tree_size: int) -> StoredAnchor:
     """Record an anchor of the checkpoint at ``tree_size`` as the anchor worker does."""
-    checkpoint = api.services.ledger.checkpoint(tree_size)
+    return anchor_checkpoint(api.services.ledger, tree_size)
+
+
+def anchor_checkpoint(ledger: Ledger, tree_size: int) -> StoredAnchor:
+    """Record an anchor of the ledger's checkpoint at ``tree_size`` as the anchor worker does."""
+    checkpoint = ledger.checkpoint(tree_size)
     assert checkpoint is not None
-    with api.services.ledger.store.writing() as view:
+    with ledger.store.writing() as view:
         return view.add_anchor(
             StoredAnchor(
                 tree_size=tree_size,
