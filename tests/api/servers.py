@@ -38,7 +38,7 @@ def api_server(data: Path, log_file: Path, **env: str) -> Iterator[Server]:
         process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
         server = Server(f"http://127.0.0.1:{port}", process, log_file)
         try:
-            _wait_until_ready(server)
+            wait_until_ready(server.url, process, log_file)
             yield server
         finally:
             if process.poll() is None:
@@ -46,14 +46,15 @@ def api_server(data: Path, log_file: Path, **env: str) -> Iterator[Server]:
                 process.wait(timeout=30)
 
 
-def _wait_until_ready(server: Server, timeout: float = 60) -> None:
+def wait_until_ready(url: str, process: subprocess.Popen[bytes], log_file: Path, timeout: float = 60) -> None:
+    """Wait until the server at ``url`` answers ``/readyz`` with 200; fail with its log if it ends or is late."""
     deadline = time.monotonic() + timeout
     while True:
-        assert server.process.poll() is None, server.log_file.read_text()
+        assert process.poll() is None, log_file.read_text()
         try:
-            if httpx.get(f"{server.url}/readyz", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
-        assert time.monotonic() < deadline, "the server did not become ready"
+        assert time.monotonic() < deadline, f"the server did not become ready\n{log_file.read_text()}"
         time.sleep(0.1)
