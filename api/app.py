@@ -7,21 +7,33 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from api.errors import install_error_handlers
+from api.errors import PROBLEM_COMPONENT, install_error_handlers
 from api.logs import configure_logging
 from api.metrics import Metrics
 from api.middleware import BodyLimit, RequestMetrics
 from api.production import refuse_development_keys
 from api.routes import log, meta, payloads, tickets, transitions
+from api.schemas import Problem
 from api.services import Services
 from api.settings import Settings
 
 DESCRIPTION = """Tamper-evident audit ledger of the 12345 hotline: submit ticket transitions, read them back
 with Merkle proofs, follow their anchoring. Errors are RFC 9457 problem+json with a stable `code`."""
+
+
+class HotlineApi(FastAPI):
+    """The app; its OpenAPI document also describes the problem+json body that every refusal has."""
+
+    def openapi(self) -> dict[str, Any]:
+        document = super().openapi()  # cached by FastAPI until the routes change
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas.setdefault(PROBLEM_COMPONENT, Problem.model_json_schema())
+        return document
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -43,7 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             await run_in_threadpool(found.close)
 
-    app = FastAPI(title="hotline-ledger", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app = HotlineApi(title="hotline-ledger", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.metrics = metrics
     install_error_handlers(app)
     for module in (transitions, tickets, log, payloads, meta):

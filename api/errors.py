@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from ledger.errors import LedgerError
 from ledger.proofs import ProofRequestError
@@ -38,6 +39,47 @@ LEDGER_STATUS: dict[str, int] = {
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 400: "bad_request", 413: "payload_too_large"}
 
 log = logging.getLogger("hotline.api")
+
+#: The OpenAPI component that describes every problem+json body (registered by ``api.app``).
+PROBLEM_COMPONENT = "Problem"
+
+#: What a refusal with each status means, for the OpenAPI document; a route may say more precisely.
+_MEANINGS: dict[int, str] = {
+    400: "The body cannot be read as JSON text (`bad_request`).",
+    401: "No API key, or an unknown or revoked one.",
+    403: "The API key lacks the scope this endpoint needs (`insufficient_scope`).",
+    404: "Not found.",
+    409: "The ledger refuses it now (`illegal_transition`, `stale_expected_seq`, `transition_id_conflict`).",
+    413: "The request body is over the server's limit (`payload_too_large`).",
+    422: "The request is malformed (`validation_error`) or its content is refused by the ledger.",
+    429: "Too many requests from this address (`rate_limited`); retry after `Retry-After` seconds.",
+    503: "The database cannot be reached (`database_unavailable`) or the log cannot serve this now; retry later.",
+}
+_HEADERS: dict[int, dict[str, dict[str, Any]]] = {
+    401: {"WWW-Authenticate": {"description": "`Bearer`, with the scope needed.", "required": True}},
+    429: {"Retry-After": {"description": "Seconds to wait.", "required": True}},
+    503: {"Retry-After": {"description": "Seconds to wait (when waiting helps)."}},
+}
+
+
+def problem_responses(*statuses: int, meanings: Mapping[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for refusals with these statuses, each an ``application/problem+json`` body.
+
+    ``meanings`` replaces the general description of a status with what it means on this route.
+    """
+    schema = {"$ref": f"#/components/schemas/{PROBLEM_COMPONENT}"}
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        response: dict[str, Any] = {
+            "description": (meanings or {}).get(status, _MEANINGS[status]),
+            "content": {PROBLEM_JSON: {"schema": schema}},
+        }
+        if status in _HEADERS:
+            response["headers"] = {
+                name: {**header, "schema": {"type": "string"}} for name, header in _HEADERS[status].items()
+            }
+        responses[status] = response
+    return responses
 
 
 class ApiProblem(Exception):
@@ -102,6 +144,21 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+#: Methods a 405 may name in its ``Allow`` header.
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app serves at the request's path (each tried on a scope of its own)."""
+    path = {"type": "http", "path": request.scope["path"], "root_path": request.scope.get("root_path", "")}
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**path, "method": method})[0] is Match.FULL for route in routes)
+    ]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Turn every exception that leaves a route into problem+json."""
 
@@ -120,10 +177,14 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         return problem(422, "validation_error", "the request is malformed", errors=_validation_errors(exc))
 
-    async def on_http(_: Request, exc: Exception) -> JSONResponse:
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
-        return problem(exc.status_code, code, str(exc.detail), exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names only the methods of the first route on the path; RFC 9110 §15.5.6 wants them all.
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return problem(exc.status_code, code, str(exc.detail), headers)
 
     async def on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
         log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)

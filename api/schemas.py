@@ -22,6 +22,10 @@ MAX_BATCH = 1000
 
 _STRICT = ConfigDict(extra="forbid", strict=True)
 
+#: Examples in the OpenAPI document: a 12345 ticket number and a core system's id of one of its transitions.
+TICKET_EXAMPLE = "250912101108115409"
+TRANSITION_ID_EXAMPLE = "ccms-250912101108115409-1"
+
 
 def _pattern(regex: Any) -> str:
     return f"^(?:{regex.pattern})$"
@@ -40,8 +44,11 @@ class TransitionIn(BaseModel):
 
     model_config = _STRICT
 
-    transition_id: str = Field(min_length=1, max_length=TRANSITION_ID_CHARS)
-    ticket: str = Field(pattern=_pattern(TICKET_RE))
+    # Any characters but NUL (see ledger.sequencer.is_transition_id).
+    transition_id: str = Field(
+        min_length=1, max_length=TRANSITION_ID_CHARS, pattern=r"^[^\x00]+$", examples=[TRANSITION_ID_EXAMPLE]
+    )
+    ticket: str = Field(pattern=_pattern(TICKET_RE), examples=[TICKET_EXAMPLE])
     event: str = Field(pattern=_pattern(CODE_RE))
     to: str = Field(pattern=_pattern(CODE_RE))
     expected_seq: int | None = Field(None, ge=1)
@@ -228,3 +235,16 @@ class EraseIn(BaseModel):
     actor: ActorIn
     reason: str = Field(pattern=_pattern(CODE_RE))
     at: str | None = Field(None, pattern=_pattern(AT_RE))
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: the standard members and a stable ``code``; extension members (``errors`` of a
+    ``validation_error``, the ``ticket`` and ``state`` of an ``illegal_transition``…) depend on the code."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(examples=["urn:hotline-ledger:problem:illegal_transition"])
+    title: str
+    status: int = Field(ge=400, le=599)
+    detail: str
+    code: str

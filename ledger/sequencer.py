@@ -36,6 +36,14 @@ from verifier.policy import Policy, check_transition
 TRANSITION_ID_CHARS = 128
 
 
+def is_transition_id(text: object) -> bool:
+    """Whether ``text`` can be a client's transition id: 1–128 characters, none of them NUL.
+
+    NUL is refused because PostgreSQL text cannot hold it: every database must accept the same ids.
+    """
+    return isinstance(text, str) and 0 < len(text) <= TRANSITION_ID_CHARS and "\x00" not in text
+
+
 @dataclass(frozen=True)
 class TransitionRequest:
     """A core system's request to record one transition of a ticket.
@@ -122,8 +130,10 @@ class TransitionSequencer:
             ActorKeyError: a signature by an unknown or revoked key, or one that fails.
         """
         for request in requests:
-            if not isinstance(request.transition_id, str) or not 0 < len(request.transition_id) <= TRANSITION_ID_CHARS:
-                raise InvalidRequest(f"transition_id must be 1–{TRANSITION_ID_CHARS} characters", field="transition_id")
+            if not is_transition_id(request.transition_id):
+                raise InvalidRequest(
+                    f"transition_id must be 1–{TRANSITION_ID_CHARS} characters, none of them NUL", field="transition_id"
+                )
         stored = view.entries_by_transition_id(r.transition_id for r in requests)
         known = view.tickets(r.ticket for r in requests)
         in_batch: dict[str, tuple[bytes, Receipt]] = {}

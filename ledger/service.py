@@ -18,9 +18,19 @@ from ledger.proofs import ProofRequestError, consistency_plan, inclusion_plan, r
 from ledger.publisher import publish_checkpoint
 from ledger.query_codes import QueryCodeKey
 from ledger.records import ActorKey, LogHead, StoredAnchor, StoredCheckpoint, StoredEntry
-from ledger.sequencer import Receipt, TransitionRequest, TransitionSequencer
+from ledger.sequencer import Receipt, TransitionRequest, TransitionSequencer, is_transition_id
 from ledger.storage import Leadership, LedgerStore, ReadView, WriteView
-from verifier.entry import KEY_V1, POLICY_V1, Actor, PolicyEntry, Transition, encode_entry, format_at, parse_entry
+from verifier.entry import (
+    COMMITMENT_RE,
+    KEY_V1,
+    POLICY_V1,
+    Actor,
+    PolicyEntry,
+    Transition,
+    encode_entry,
+    format_at,
+    parse_entry,
+)
 from verifier.errors import FormatError
 from verifier.merkle import EMPTY_ROOT, fold_right_border
 from verifier.note import NoteSigner
@@ -194,10 +204,11 @@ class Ledger:
         Raises:
             PayloadNotFound: never stored, or erased.
         """
+        _check_commitment(commitment)
         with self.store.reading() as view:
             sealed = view.payload(commitment)
         if sealed is None:
-            raise PayloadNotFound(f"no payload for {commitment} (never stored, or erased)", commitment=commitment)
+            raise _payload_not_found(commitment)
         return self.payload_key.open(sealed)
 
     def erase_payload(self, commitment: str, *, actor: Actor, reason: str, at: str | None = None) -> Receipt:
@@ -209,12 +220,13 @@ class Ledger:
             PayloadNotFound: never stored, or erased already.
             IllegalTransition: the ticket's policy does not let ``actor`` erase.
         """
+        _check_commitment(commitment)
         with self.store.writing() as view:
             head = self._lock(view)
             sealed = view.payload(commitment)
             entry = view.entry(sealed.entry_index) if sealed else None
             if sealed is None or entry is None or entry.ticket is None:
-                raise PayloadNotFound(f"no payload for {commitment} (never stored, or erased)", commitment=commitment)
+                raise _payload_not_found(commitment)
             ticket = view.tickets([entry.ticket])[entry.ticket]
             request = TransitionRequest(
                 transition_id=f"erase:{commitment}",
@@ -300,6 +312,8 @@ class Ledger:
 
     def transition(self, transition_id: str) -> StoredEntry | None:
         """The entry recorded for a client's ``transition_id`` (``None``: never recorded)."""
+        if not is_transition_id(transition_id):
+            return None
         with self.store.reading() as view:
             return view.entries_by_transition_id([transition_id]).get(transition_id)
 
@@ -364,6 +378,17 @@ class Ledger:
         # Another process may have published a policy since this one loaded them.
         if any(r.policy is not None and r.policy not in self.policies for r in requests):
             self.policies.update(_published_policies(view))
+
+
+def _payload_not_found(commitment: str) -> PayloadNotFound:
+    return PayloadNotFound(f"no payload for {commitment!r} (never stored, or erased)", commitment=commitment)
+
+
+def _check_commitment(commitment: str) -> None:
+    """Raise ``PayloadNotFound`` for text that is no commitment, before it reaches the database (where a NUL
+    would be an error on PostgreSQL)."""
+    if not COMMITMENT_RE.fullmatch(commitment):
+        raise _payload_not_found(commitment)
 
 
 def _head(view: ReadView) -> LogHead:

@@ -10,13 +10,19 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import PlainTextResponse
 
 from api.auth import public_rate_limit, require
-from api.errors import ApiProblem
+from api.errors import ApiProblem, problem_responses
 from api.schemas import AnchorOut, ConsistencyOut, EntriesOut, EntryOut, InclusionOut, PolicyOut, TrustOut
 from api.services import Services, ServicesDep
 from verifier.limits import MAX_UINT64
 
 router = APIRouter(prefix="/v1", tags=["log"])
 public = [Depends(public_rate_limit)]
+audit = [Depends(require("audit"))]
+_PUBLIC = problem_responses(429, 503)
+_PROOF_REQUEST = {
+    400: "No such proof (`proof_request`): the index is not below the size, the sizes are out of order, or a size is "
+    "beyond the log."
+}
 
 #: Most entries in one page of ``GET /v1/entries``.
 MAX_PAGE = 1000
@@ -31,7 +37,14 @@ def _note(text: str) -> PlainTextResponse:
     return PlainTextResponse(text, media_type=NOTE)
 
 
-@router.get("/checkpoint", response_class=PlainTextResponse, dependencies=public)
+@router.get(
+    "/checkpoint",
+    response_class=PlainTextResponse,
+    responses=problem_responses(
+        404, 429, 503, meanings={404: "No checkpoint has been published yet (`no_checkpoint`)."}
+    ),
+    dependencies=public,
+)
 def latest_checkpoint(found: ServicesDep) -> PlainTextResponse:
     """The latest signed checkpoint (C2SP signed note), as text."""
     checkpoint = found.ledger.latest_checkpoint()
@@ -40,7 +53,14 @@ def latest_checkpoint(found: ServicesDep) -> PlainTextResponse:
     return _note(checkpoint.note)
 
 
-@router.get("/checkpoints/{size}", response_class=PlainTextResponse, dependencies=[Depends(require("audit"))])
+@router.get(
+    "/checkpoints/{size}",
+    response_class=PlainTextResponse,
+    responses=problem_responses(
+        401, 403, 404, 422, 503, meanings={404: "No checkpoint was published at this size (`checkpoint_not_found`)."}
+    ),
+    dependencies=audit,
+)
 def checkpoint_at(size: Annotated[int, Path(ge=0, le=_MAX_INDEX)], found: ServicesDep) -> PlainTextResponse:
     """The signed checkpoint published at tree size ``size``."""
     checkpoint = found.ledger.checkpoint(size)
@@ -49,7 +69,12 @@ def checkpoint_at(size: Annotated[int, Path(ge=0, le=_MAX_INDEX)], found: Servic
     return _note(checkpoint.note)
 
 
-@router.get("/proofs/inclusion", response_model=InclusionOut, dependencies=[Depends(require("audit"))])
+@router.get(
+    "/proofs/inclusion",
+    response_model=InclusionOut,
+    responses=problem_responses(400, 401, 403, 422, 503, meanings=_PROOF_REQUEST),
+    dependencies=audit,
+)
 def inclusion_proof(index: Index, size: Size, found: ServicesDep) -> InclusionOut:
     """The inclusion proof of entry ``index`` in the tree of ``size`` (RFC 9162 §2.1.3)."""
     proof = found.ledger.inclusion_proof(index, size)
@@ -60,7 +85,8 @@ def inclusion_proof(index: Index, size: Size, found: ServicesDep) -> InclusionOu
     "/proofs/consistency",
     response_model=ConsistencyOut,
     response_model_by_alias=True,
-    dependencies=[Depends(require("audit"))],
+    responses=problem_responses(400, 401, 403, 422, 503, meanings=_PROOF_REQUEST),
+    dependencies=audit,
 )
 def consistency_proof(
     size1: Annotated[int, Query(alias="from", ge=1, le=_MAX_INDEX)],
@@ -72,7 +98,7 @@ def consistency_proof(
     return ConsistencyOut(size1=size1, size2=size2, proof=[h.hex() for h in proof])
 
 
-@router.get("/entries", response_model=EntriesOut, dependencies=[Depends(require("audit"))])
+@router.get("/entries", response_model=EntriesOut, responses=problem_responses(401, 403, 422, 503), dependencies=audit)
 def entries(
     start: Index, found: ServicesDep, end: Annotated[int | None, Query(ge=0, le=_MAX_INDEX)] = None
 ) -> EntriesOut:
@@ -90,7 +116,7 @@ def entries(
     )
 
 
-@router.get("/anchors", response_model=list[AnchorOut], dependencies=public)
+@router.get("/anchors", response_model=list[AnchorOut], responses=_PUBLIC, dependencies=public)
 def anchors(found: ServicesDep) -> list[AnchorOut]:
     """Checkpoints anchored on chain, in the order they were recorded (those dropped by a reorg left out)."""
     return [AnchorOut.of(anchor) for anchor in found.ledger.anchors()]
@@ -101,13 +127,20 @@ def _policy_out(found: Services, policy_id: str) -> PolicyOut:
     return PolicyOut(id=policy.id, name=policy.name, version=policy.version, document=dict(policy.document))
 
 
-@router.get("/policies", response_model=list[PolicyOut], dependencies=public)
+@router.get("/policies", response_model=list[PolicyOut], responses=_PUBLIC, dependencies=public)
 def policies(found: ServicesDep) -> list[PolicyOut]:
     """The workflow policies published in this log, in full."""
     return [_policy_out(found, policy_id) for policy_id in sorted(dict(found.ledger.policies))]
 
 
-@router.get("/policies/{policy_id}", response_model=PolicyOut, dependencies=public)
+@router.get(
+    "/policies/{policy_id}",
+    response_model=PolicyOut,
+    responses=problem_responses(
+        404, 422, 429, 503, meanings={404: "No such policy is published in this log (`policy_not_found`)."}
+    ),
+    dependencies=public,
+)
 def policy(policy_id: str, found: ServicesDep) -> PolicyOut:
     """One published workflow policy by its id ``name@<12 hex>``."""
     if policy_id not in found.ledger.policies:
@@ -115,7 +148,7 @@ def policy(policy_id: str, found: ServicesDep) -> PolicyOut:
     return _policy_out(found, policy_id)
 
 
-@router.get("/trust", response_model=TrustOut, dependencies=public)
+@router.get("/trust", response_model=TrustOut, responses=_PUBLIC, dependencies=public)
 def trust(found: ServicesDep) -> TrustOut:
     """The log's origin, the operator's verifier key, and where it is anchored (null when not configured)."""
     origin = found.ledger.origin

@@ -7,11 +7,11 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
-from api.errors import problem
+from api.errors import problem, problem_responses
 from api.services import Services, ServicesDep
 
 router = APIRouter(tags=["operations"])
@@ -47,7 +47,12 @@ async def _chain_problems(found: Services) -> list[str]:
     return problems
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    responses=problem_responses(
+        503, meanings={503: "Not ready (`not_ready`): the database or a chain RPC does not answer as expected."}
+    ),
+)
 async def readyz(found: ServicesDep) -> Response:
     """Ready when the database answers and every configured chain RPC answers with the expected chain id."""
     problems = []
@@ -62,7 +67,7 @@ async def readyz(found: ServicesDep) -> Response:
     return JSONResponse({"status": "ready"})
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 async def metrics(request: Request) -> Response:
     """Prometheus metrics (text exposition format)."""
     registry = request.app.state.metrics.registry

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import require
+from api.errors import problem_responses
 from api.schemas import EraseIn, ReceiptOut, receipt_out
 from api.services import ServicesDep
 from verifier.entry import Actor
@@ -17,6 +18,20 @@ router = APIRouter(prefix="/v1", tags=["payloads"])
     "/payloads/{commitment}/erase",
     status_code=201,
     response_model=ReceiptOut,
+    responses=problem_responses(
+        400,
+        401,
+        403,
+        404,
+        409,
+        413,
+        422,
+        503,
+        meanings={
+            404: "No payload behind this commitment: never stored, or erased already (`payload_not_found`).",
+            409: "The ticket's policy does not let this actor erase (`illegal_transition`).",
+        },
+    ),
     dependencies=[Depends(require("admin"))],
 )
 async def erase_payload(commitment: str, body: EraseIn, found: ServicesDep) -> ReceiptOut:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Header
+from fastapi import APIRouter, Body, Depends, Header, Path
 
 from api.auth import query_code_rate_limit, require
-from api.errors import ApiProblem
-from api.schemas import EntryOut, HistoryOut, QueryCodeIn
+from api.errors import ApiProblem, problem_responses
+from api.schemas import TICKET_EXAMPLE, EntryOut, HistoryOut, QueryCodeIn
 from api.services import Services, ServicesDep
 from verifier.entry import TICKET_RE
 
 router = APIRouter(prefix="/v1", tags=["tickets"])
+TicketPath = Annotated[str, Path(description="The ticket number.", examples=[TICKET_EXAMPLE])]
+_NO_SUCH_TICKET = {404: "No ticket with this number and query code (`ticket_not_found`): the same for a wrong code."}
 
 
 def ticket_history(found: Services, ticket: str) -> HistoryOut | None:
@@ -36,8 +38,13 @@ def ticket_history(found: Services, ticket: str) -> HistoryOut | None:
     )
 
 
-@router.get("/tickets/{ticket}", response_model=HistoryOut, dependencies=[Depends(require("read"))])
-def get_ticket(ticket: str, found: ServicesDep) -> HistoryOut:
+@router.get(
+    "/tickets/{ticket}",
+    response_model=HistoryOut,
+    responses=problem_responses(401, 403, 404, 422, 503, meanings={404: "No such ticket (`ticket_not_found`)."}),
+    dependencies=[Depends(require("read"))],
+)
+def get_ticket(ticket: TicketPath, found: ServicesDep) -> HistoryOut:
     """Every entry of a ticket: index, bytes, decoded fields, and inclusion proof against the latest checkpoint."""
     history = ticket_history(found, ticket)
     if history is None:
@@ -63,11 +70,12 @@ def _public_history(found: Services, ticket: str, code: str | None) -> HistoryOu
 @router.get(
     "/public/tickets/{ticket}",
     response_model=HistoryOut,
+    responses=problem_responses(404, 422, 429, 503, meanings=_NO_SUCH_TICKET),
     dependencies=[Depends(query_code_rate_limit)],
     tags=["public"],
 )
 def get_public_ticket(
-    ticket: str,
+    ticket: TicketPath,
     found: ServicesDep,
     x_query_code: Annotated[str | None, Header(max_length=64, description="The citizen's 查询码.")] = None,
 ) -> HistoryOut:
@@ -78,9 +86,10 @@ def get_public_ticket(
 @router.post(
     "/public/tickets/{ticket}",
     response_model=HistoryOut,
+    responses=problem_responses(400, 404, 413, 422, 429, 503, meanings=_NO_SUCH_TICKET),
     dependencies=[Depends(query_code_rate_limit)],
     tags=["public"],
 )
-def post_public_ticket(ticket: str, body: Annotated[QueryCodeIn, Body()], found: ServicesDep) -> HistoryOut:
+def post_public_ticket(ticket: TicketPath, body: Annotated[QueryCodeIn, Body()], found: ServicesDep) -> HistoryOut:
     """The same as the GET, with the query code in the body ``{"query_code": …}``."""
     return _public_history(found, ticket, body.query_code)

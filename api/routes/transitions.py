@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import require
-from api.errors import ApiProblem
-from api.schemas import MAX_BATCH, BatchIn, BatchOut, ReceiptOut, TransitionIn, receipt_out
+from api.errors import ApiProblem, problem_responses
+from api.schemas import MAX_BATCH, TRANSITION_ID_EXAMPLE, BatchIn, BatchOut, ReceiptOut, TransitionIn, receipt_out
 from api.services import Services, ServicesDep
 from ledger.sequencer import Receipt, TransitionRequest
 from verifier.entry import Transition, parse_entry
@@ -20,13 +20,23 @@ from verifier.entry import Transition, parse_entry
 router = APIRouter(prefix="/v1", tags=["transitions"])
 _Route = TypeVar("_Route", bound=Callable[..., Any])
 
-_SUBMIT_RESPONSES: dict[int | str, dict[str, str]] = {
-    200: {"description": "Replayed: this transition_id was recorded before with the same content."},
-    409: {"description": "Illegal transition, stale expected_seq, or transition_id reused with other content."},
-    413: {"description": "Body or batch too large."},
-    422: {"description": "Malformed transition."},
-    503: {"description": "Anchoring backlog over its bound, or database unavailable (Retry-After)."},
-}
+TransitionIdPath = Annotated[str, Path(description="The client's transition id.", examples=[TRANSITION_ID_EXAMPLE])]
+_NO_SUCH_TRANSITION = {404: "No transition with this id was recorded (`transition_not_found`)."}
+_SUBMIT_REFUSALS = problem_responses(
+    400,
+    401,
+    403,
+    409,
+    413,
+    422,
+    503,
+    meanings={
+        409: "Illegal transition, stale expected_seq, or transition_id reused with other content.",
+        413: "Body over the server's limit (`payload_too_large`), or more than 1,000 transitions (`batch_too_large`).",
+        422: "Malformed transition (`validation_error`, `invalid_request`), or an unknown policy (`unknown_policy`).",
+        503: "Anchoring backlog over its bound (`anchoring_backlog`), or database unavailable; see Retry-After.",
+    },
+)
 
 
 def _check_backlog(found: Services) -> None:
@@ -64,11 +74,12 @@ def _with_status(found: Services, receipts: list[Receipt]) -> list[ReceiptOut]:
 
 def _submission(path: str, model: type[ReceiptOut | BatchOut]) -> Callable[[_Route], _Route]:
     """A submission route: scope ``submit``, 201 for new entries, 200 for replays."""
+    replayed = {"model": model, "description": "Replayed: each transition_id was recorded before, with this content."}
     return router.post(
         path,
         status_code=201,
         response_model=model,
-        responses=_SUBMIT_RESPONSES,
+        responses={200: replayed, **_SUBMIT_REFUSALS},
         dependencies=[Depends(require("submit"))],
     )
 
@@ -91,8 +102,13 @@ async def submit_batch(body: BatchIn, found: ServicesDep) -> JSONResponse:
     return JSONResponse(BatchOut(receipts=receipts).model_dump(mode="json"), status_code=status_code)
 
 
-@router.get("/transitions/{transition_id:path}", response_model=ReceiptOut, dependencies=[Depends(require("read"))])
-def transition_status(transition_id: str, found: ServicesDep) -> ReceiptOut:
+@router.get(
+    "/transitions/{transition_id:path}",
+    response_model=ReceiptOut,
+    responses=problem_responses(401, 403, 404, 422, 503, meanings=_NO_SUCH_TRANSITION),
+    dependencies=[Depends(require("read"))],
+)
+def transition_status(transition_id: TransitionIdPath, found: ServicesDep) -> ReceiptOut:
     """A recorded transition's receipt and status: pending → integrated → anchored."""
     stored = found.ledger.transition(transition_id)
     if stored is None:

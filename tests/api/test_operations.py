@@ -118,6 +118,15 @@ def test_metrics_and_json_logs(api: Api, capsys: pytest.CaptureFixture[str]) -> 
     assert any(line["route"] == "/v1/transitions" and line["status"] == 201 for line in access)
 
 
+def test_method_not_allowed_names_every_method_of_the_path(api: Api) -> None:
+    # Starlette named only the first route's method: `Allow: GET` where POST is served too (found by Schemathesis).
+    refused = api.client.put("/v1/public/tickets/T-0001")
+    assert_problem(refused, 405, "method_not_allowed")
+    assert refused.headers["Allow"] == "GET, POST"
+    assert api.client.delete("/v1/transitions").headers["Allow"] == "POST"
+    assert api.client.post("/v1/checkpoint").headers["Allow"] == "GET"
+
+
 def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("HOTLINE_RPC_URLS", "http://a:8545, http://b:8545")

@@ -26,6 +26,7 @@ from ledger.config import DEFAULT_ORIGIN
 from ledger.devnet.process import free_port
 from ledger.storage import LedgerStore
 from tests.api.conftest import register
+from tests.api.servers import wait_until_ready
 from verifier.checkpoint import open_checkpoint
 from verifier.merkle import leaf_hash, verify_inclusion
 from verifier.note import parse_vkey
@@ -49,16 +50,7 @@ class Stack:
         command += ["--chain-port", str(self.chain_port), "--interval", "0.5", *extra]
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ))
-        deadline = time.monotonic() + 120
-        while True:
-            assert self.process.poll() is None, self.log.read_text()
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, self.log.read_text()
-            time.sleep(0.2)
+        wait_until_ready(self.url, self.process, self.log, timeout=120)
 
     def stop(self, signum: int = signal.SIGTERM) -> int:
         assert self.process is not None

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,9 +12,9 @@ import pytest
 
 from ledger.api_keys import ApiKeys
 from ledger.cli import main as ledger_main
-from ledger.devnet.anvil import free_port
 from ledger.storage import LedgerStore
 from tests.api.conftest import register, submit_for_dispatch
+from tests.api.servers import api_server
 
 CLIENTS = 16
 TICKETS = 48
@@ -32,35 +29,8 @@ def server(tmp_path: Path, db_url: str) -> Iterator[tuple[str, str, subprocess.P
         _, token = ApiKeys.of(store).create("core system", ["submit", "read"])
     finally:
         store.close()
-    port = free_port()
-    env = {
-        **os.environ,
-        "HOTLINE_DATA_DIR": str(data),
-        "HOTLINE_ENVIRONMENT": "development",
-        "HOTLINE_GROUP_MAX_WAIT_MS": "5",
-    }
-    command = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app_from_env"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "info", "--no-access-log"]
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, (tmp_path / "server.log").read_text()
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the server did not become ready"
-            time.sleep(0.1)
-        yield url, token, process, tmp_path / "server.log"
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=30)
-        log.close()
+    with api_server(data, tmp_path / "server.log", HOTLINE_GROUP_MAX_WAIT_MS="5") as running:
+        yield running.url, token, running.process, running.log_file
 
 
 def test_concurrent_clients_against_a_real_server(

@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from ledger.records import StoredAnchor
+from ledger.service import Ledger
 from tests.api.conftest import TICKET, Api, assert_problem, register, submit_for_dispatch
 from verifier.merkle import leaf_hash
 
@@ -95,6 +96,15 @@ def test_malformed_requests_are_422_problems_and_write_nothing(api: Api) -> None
     assert api.tree_size() == size
 
 
+def test_nul_characters_are_refused_alike_on_every_database(api: Api) -> None:
+    # PostgreSQL text cannot hold U+0000: these three were 500s there.
+    assert_problem(api.post("/v1/transitions", register("t\x001")), 422, "validation_error")
+    assert_problem(api.get("/v1/transitions/t%001"), 404, "transition_not_found")
+    erase = {"actor": {"org": "330100-12345", "role": "system"}, "reason": "citizen_request"}
+    assert_problem(api.post("/v1/payloads/sha256:%00/erase", erase, "admin"), 404, "payload_not_found")
+    assert api.tree_size() == 1
+
+
 def test_bodies_over_the_limit_are_413(make_api: Callable[..., AbstractContextManager[Api]]) -> None:
     with make_api(max_body_bytes=16 * 1024) as api:
         size = api.tree_size()
@@ -144,9 +154,14 @@ def test_batches_are_all_or_nothing(api: Api) -> None:
 
 def anchor(api: Api, tree_size: int) -> StoredAnchor:
     """Record an anchor of the checkpoint at ``tree_size`` as the anchor worker does."""
-    checkpoint = api.services.ledger.checkpoint(tree_size)
+    return anchor_checkpoint(api.services.ledger, tree_size)
+
+
+def anchor_checkpoint(ledger: Ledger, tree_size: int) -> StoredAnchor:
+    """Record an anchor of the ledger's checkpoint at ``tree_size`` as the anchor worker does."""
+    checkpoint = ledger.checkpoint(tree_size)
     assert checkpoint is not None
-    with api.services.ledger.store.writing() as view:
+    with ledger.store.writing() as view:
         return view.add_anchor(
             StoredAnchor(
                 tree_size=tree_size,

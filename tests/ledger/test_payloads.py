@@ -83,6 +83,12 @@ def test_erasing_twice_or_an_unknown_payload_is_refused(ledger: Ledger) -> None:
         ledger.erase_payload(receipt.payload, actor=SYSTEM, reason="pipl_art47")
     with pytest.raises(PayloadNotFound):
         ledger.erase_payload("sha256:" + "1" * 64, actor=SYSTEM, reason="pipl_art47")
+    # Not a commitment at all (a NUL was a database error on PostgreSQL): not found either.
+    for malformed in ("sha256:\x00", "", receipt.payload.upper()):
+        with pytest.raises(PayloadNotFound):
+            ledger.erase_payload(malformed, actor=SYSTEM, reason="pipl_art47")
+        with pytest.raises(PayloadNotFound):
+            ledger.payload(malformed)
     assert ledger.head().tree_size == size
 
 

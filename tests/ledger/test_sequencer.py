@@ -187,6 +187,8 @@ def test_a_batch_is_all_or_nothing(ledger: Ledger) -> None:
         ({"payload": {"n": 2**60}}, "$.n"),
         ({"transition_id": ""}, "transition_id"),
         ({"transition_id": "x" * 129}, "transition_id"),
+        # PostgreSQL text cannot hold U+0000: it was a database error there, and stored as is by SQLite.
+        ({"transition_id": "t\x001"}, "transition_id"),
     ],
 )
 def test_malformed_requests_are_refused_before_anything_is_written(
@@ -197,6 +199,10 @@ def test_malformed_requests_are_refused_before_anything_is_written(
         ledger.append_one(register(**changes))
     assert field in caught.value.message or field in str(caught.value.details)
     assert ledger.head() == before
+
+
+def test_a_transition_id_that_cannot_be_recorded_is_never_found(ledger: Ledger) -> None:
+    assert ledger.transition("t\x001") is None
 
 
 def test_unknown_policy_is_refused(ledger: Ledger) -> None:
