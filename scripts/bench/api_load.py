@@ -147,7 +147,10 @@ def _expire(waiter: asyncio.Future[tuple[int, bytes]]) -> None:
 class Http:
     """Pre-encoded requests to one server, over a pool of keep-alive connections."""
 
-    def __init__(self, url: str, token: str) -> None:
+    def __init__(self, url: str, token: str, connections: int = 256) -> None:
+        # At most this many requests in flight: an open loop that outruns the server queues here,
+        # still timed from its schedule, instead of opening connections without bound.
+        self.slots = asyncio.Semaphore(connections)
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.head = f"Host: {self.host}:{self.port}\r\nAuthorization: Bearer {token}\r\n"
@@ -161,15 +164,16 @@ class Http:
         return f"GET {path} HTTP/1.1\r\n{self.head}\r\n".encode()
 
     async def send(self, raw: bytes, timeout: float) -> tuple[int, bytes]:
-        connection = self.idle.pop() if self.idle else await self._connect()
-        try:
-            answer = await connection.request(raw, timeout)
-        except BaseException:
-            connection.transport.close()
-            raise
-        if not connection.closed:
-            self.idle.append(connection)
-        return answer
+        async with self.slots:
+            connection = self.idle.pop() if self.idle else await self._connect()
+            try:
+                answer = await connection.request(raw, timeout)
+            except BaseException:
+                connection.transport.close()
+                raise
+            if not connection.closed:
+                self.idle.append(connection)
+            return answer
 
     async def _connect(self) -> Connection:
         loop = asyncio.get_running_loop()
@@ -332,7 +336,10 @@ async def follow_anchoring(spec: Spec, http: Http, recorder: Recorder, load: asy
             return
         if pending:
             lowest = min(pending, key=lambda s: s.index)
-            status, body = await http.send(http.get(f"/v1/transitions/{lowest.transition_id}"), spec.timeout)
+            try:
+                status, body = await http.send(http.get(f"/v1/transitions/{lowest.transition_id}"), spec.timeout)
+            except (OSError, TimeoutError, ConnectionError):
+                status, body = 0, b""  # an overloaded server: poll again
             now = time.monotonic()
             receipt = json.loads(body) if status == 200 else {}
             if receipt.get("status") == "anchored":

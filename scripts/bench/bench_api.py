@@ -183,8 +183,8 @@ def start_stack(cfg: Config, data: Path) -> Stack:
 # -- CPU accounting -----------------------------------------------------------------------------------
 
 
-def tree_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of ``pid`` and all its descendants (the server and its devnet)."""
+def server_cpu_s(pid: int) -> tuple[float, float]:
+    """User + system CPU seconds of the server process ``pid``, and of all its descendants (the devnet)."""
     children: dict[int, list[int]] = {}
     times: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
@@ -196,12 +196,12 @@ def tree_cpu_s(pid: int) -> float:
             continue
         children.setdefault(int(fields[1]), []).append(int(entry.name))
         times[int(entry.name)] = int(fields[11]) + int(fields[12])
-    total, todo = 0, [pid]
+    descendants, todo = 0, list(children.get(pid, []))
     while todo:
         current = todo.pop()
-        total += times.get(current, 0)
+        descendants += times.get(current, 0)
         todo.extend(children.get(current, []))
-    return total / CLOCK_TICKS
+    return times.get(pid, 0) / CLOCK_TICKS, descendants / CLOCK_TICKS
 
 
 def machine_busy_s() -> float:
@@ -260,23 +260,26 @@ def run_phase(cfg: Config, phase: str, stack: Stack, token: str, workdir: Path) 
     # CPU is counted over the measured window only (after the warm-up, before the anchoring wait).
     time.sleep(max(0.0, start_at + cfg.warmup - time.monotonic()))
     began, watch = time.monotonic(), Contention()
-    server0, busy0, self0 = tree_cpu_s(stack.process.pid), machine_busy_s(), time.process_time()
+    server0, busy0, self0 = server_cpu_s(stack.process.pid), machine_busy_s(), time.process_time()
     time.sleep(max(0.0, start_at + cfg.warmup + cfg.duration - time.monotonic()))
     wall = time.monotonic() - began
-    server_s, busy_s = tree_cpu_s(stack.process.pid) - server0, machine_busy_s() - busy0
+    (server_s, devnet_s), busy_s = server_cpu_s(stack.process.pid), machine_busy_s() - busy0
+    server_s, devnet_s = server_s - server0[0], devnet_s - server0[1]
     contention = watch.report()
     self_s = time.process_time() - self0
     outputs = []
     for process, out_file in processes:
         if process.wait(timeout=cfg.warmup + cfg.duration + cfg.anchor_wait + 120) != 0:
-            raise BenchmarkError(f"load process failed: see {out_file.with_suffix('').with_suffix('.log')}")
+            errors = out_file.with_name(out_file.name.replace(".out.json", ".log")).read_text(errors="replace")
+            raise BenchmarkError(f"a load process of phase {phase} failed:\n{errors[-3000:]}")
         outputs.append(json.loads(out_file.read_text()))
     # The load processes' CPU over the window: their total, scaled to the window (they idle before and after).
     load_s = sum(o["window_cpu_s"] for o in outputs)
     cpu = {
-        "server_and_devnet_pct": 100 * server_s / wall,
+        "server_pct": 100 * server_s / wall,
+        "devnet_pct": 100 * devnet_s / wall,
         "load_pct": 100 * load_s / wall,
-        "others_pct": max(0.0, 100 * (busy_s - server_s - load_s - self_s) / wall),
+        "others_pct": max(0.0, 100 * (busy_s - server_s - devnet_s - load_s - self_s) / wall),
         "cores": os.cpu_count(),
         **contention,
     }
@@ -404,7 +407,8 @@ def _line(phase: dict[str, Any]) -> str:
         f"{phase['transitions_per_s']:,.0f} transitions/s, {phase['requests_per_s']:,.0f} requests/s, "
         f"p50 {lat.get('p50_ms', 0):.1f} ms, p99 {lat.get('p99_ms', 0):.1f} ms, "
         f"anchored within 5 s: {'-' if share is None else f'{100 * share:.0f} %'}, statuses {phase['statuses']}, "
-        f"CPU server {phase['cpu']['server_and_devnet_pct']:.0f} %, load {phase['cpu']['load_pct']:.0f} %, "
+        f"CPU server {phase['cpu']['server_pct']:.0f} %, devnet {phase['cpu']['devnet_pct']:.0f} %, "
+        f"load {phase['cpu']['load_pct']:.0f} %, "
         f"others {phase['cpu']['others_pct']:.0f} %"
     )
 
@@ -459,8 +463,8 @@ def render(results: dict[str, Any]) -> str:
                     f"{lat.get('p99_ms', float('nan')):,.1f}",
                     "-" if share is None else f"{100 * share:.1f} % of {anchored['samples']}",
                     "-" if p95 is None else f"{p95:.2f} s",
-                    f"server {cpu['server_and_devnet_pct']:.0f} %, load {cpu['load_pct']:.0f} %, "
-                    f"others {cpu['others_pct']:.0f} %",
+                    f"server {cpu['server_pct']:.0f} %, devnet {cpu['devnet_pct']:.0f} %, "
+                    f"load {cpu['load_pct']:.0f} %, others {cpu['others_pct']:.0f} %",
                 )
             )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
