@@ -42,6 +42,11 @@ class BacklogMonitor:
         self._lock = threading.Lock()
         self._last: Backlog | None = None
 
+    def fresh(self) -> Backlog | None:
+        """The backlog if read less than ``refresh`` seconds ago, else ``None`` (never reads the database)."""
+        last = self._last
+        return last if last is not None and time.monotonic() - last.read_at < self._refresh else None
+
     def current(self) -> Backlog:
         """The backlog as of at most ``refresh`` seconds ago (reads the database; call it off the event loop)."""
         with self._lock:

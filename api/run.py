@@ -113,7 +113,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
         try:
-            config = uvicorn.Config(create_app(settings), host=args.host, port=args.port, log_config=None)
+            # No uvicorn access log: the app logs every request itself (hotline.api.access, one JSON line),
+            # and a second plain-text line per request costs CPU the writer and the requests need.
+            config = uvicorn.Config(
+                create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False
+            )
             server = uvicorn.Server(config)
             server.run()
         finally:

@@ -70,8 +70,8 @@ def _existing_origin(data: DataDir) -> str:
     return data.settings()["origin"] if data.exists() else DEFAULT_ORIGIN
 
 
-def services(request: Request) -> Services:
-    """The app's services (a FastAPI dependency)."""
+async def services(request: Request) -> Services:
+    """The app's services (a FastAPI dependency; async, so FastAPI calls it on the event loop, not in a thread)."""
     found: Services = request.app.state.services
     return found
 

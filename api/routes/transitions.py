@@ -39,11 +39,14 @@ _SUBMIT_REFUSALS = problem_responses(
 )
 
 
-def _check_backlog(found: Services) -> None:
+async def _check_backlog(found: Services) -> None:
     # Refuse new work while anchoring lags too far behind: entries must not pile up unanchored.
     bound = found.settings.max_pending_entries
     if bound:
-        backlog = found.backlog.current()
+        # A thread (and its database read) only when the shared reading is stale: at most once per refresh.
+        backlog = found.backlog.fresh()
+        if backlog is None:
+            backlog = await run_in_threadpool(found.backlog.current)
         if backlog.pending > bound:
             raise ApiProblem(
                 503,
@@ -57,7 +60,7 @@ def _check_backlog(found: Services) -> None:
 
 async def _record(found: Services, requests: list[TransitionRequest]) -> tuple[list[ReceiptOut], int]:
     """Record a job through the group committer; the receipts, and 201 if any entry is new (else 200)."""
-    await run_in_threadpool(_check_backlog, found)
+    await _check_backlog(found)
     receipts = await asyncio.wrap_future(found.committer.submit(requests))
     status_code = 201 if any(not r.replayed for r in receipts) else 200
     if not any(r.replayed for r in receipts):

@@ -254,7 +254,10 @@ def sqlite_storage(path: Path, entries: int) -> dict[str, Any]:
     }
 
 
-def machine_info(workdir: Path) -> dict[str, Any]:
+def machine_info(
+    workdir: Path, packages: Sequence[str] = PACKAGES, code: Sequence[str] = ("ledger", "verifier", "pyproject.toml")
+) -> dict[str, Any]:
+    """The machine, the versions of ``packages`` and the commit, with uncommitted changes under ``code``."""
     cpu: dict[str, str] = {}
     with open("/proc/cpuinfo") as cpuinfo:
         for line in cpuinfo:
@@ -267,11 +270,11 @@ def machine_info(workdir: Path) -> dict[str, Any]:
     try:
         commit = _git(repo, "rev-parse", "HEAD").strip()
         # Uncommitted changes to the code under test, so a result names exactly what it measured.
-        changed = _git(repo, "status", "--porcelain", "--", "ledger", "verifier", "pyproject.toml").splitlines()
+        changed = _git(repo, "status", "--porcelain", "--", *code).splitlines()
     except (OSError, subprocess.CalledProcessError):
         commit, changed = None, []
     versions: dict[str, str | None] = {}
-    for name in PACKAGES:
+    for name in packages:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -574,6 +577,13 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def publish(results: dict[str, Any], out: Path, table: str) -> None:
+    """Write the JSON results, then print the table and where the results went."""
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(table)
+    print(f"\nresults: {out}")
+
+
 def parse_args(argv: list[str] | None) -> tuple[Config, Path, bool]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--entries", type=int, help="tree size to build and prove at (default 1,000,000; quick 20,000)")
@@ -649,9 +659,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"kept the databases in {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(render(results))
-    print(f"\nresults: {out}")
+    publish(results, out, render(results))
     return 0
 
 

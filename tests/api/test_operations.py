@@ -15,10 +15,12 @@ from eth_account import Account
 from sqlalchemy import text
 
 from api.app import create_app
+from api.backlog import BacklogMonitor
 from api.settings import Settings
 from ledger.anchoring.development import DevelopmentKeyRefused, development_accounts
 from ledger.errors import LogStateError
 from ledger.keys import DEVELOPMENT_MARKER
+from ledger.service import Ledger
 from tests.api.conftest import Api, assert_problem, register
 from tests.api.test_transitions import anchor
 from verifier.note import NoteSigner
@@ -48,6 +50,17 @@ def test_submissions_wait_while_the_anchoring_backlog_is_over_its_bound(
         metrics = api.client.get("/metrics").text
         assert "hotline_pending_entries 1.0" in metrics and "hotline_last_anchored_size 4.0" in metrics
         assert "hotline_entries 5.0" in metrics
+
+
+def test_a_fresh_backlog_reading_is_shared_without_the_database(ledger: Ledger) -> None:
+    # Submissions take the shared reading on the event loop while it is fresh, a thread only when it is stale.
+    monitor = BacklogMonitor(ledger, refresh=3600)
+    assert monitor.fresh() is None  # never read yet
+    reading = monitor.current()
+    assert monitor.fresh() is reading and reading.pending == 1  # the published policy awaits anchoring
+    always_stale = BacklogMonitor(ledger, refresh=0)
+    always_stale.current()
+    assert always_stale.fresh() is None
 
 
 class ChainStub(BaseHTTPRequestHandler):
