@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from ledger.anchoring.chain import AnchorChain, AnchorRejected, Confirmed, ReorgDetected
 from ledger.errors import LedgerError
-from ledger.records import StoredAnchor
+from ledger.records import StoredAnchor, StoredCheckpoint
 from ledger.service import Ledger
 
 log = logging.getLogger("hotline.anchor")
@@ -148,11 +148,11 @@ class AnchorWorker:
 
         Returns the anchor recorded by this step, if any.
         """
-        if not self._reconciled or not self._last_anchor_canonical():
-            self.reconcile()
-        self._publish_if_due()
-        checkpoint = self.ledger.latest_checkpoint()
         anchored = self.ledger.latest_anchor()
+        if not self._reconciled or not self._canonical(anchored):
+            self.reconcile()
+            anchored = self.ledger.latest_anchor()
+        checkpoint = self._publish_if_due()
         anchored_size = anchored.tree_size if anchored else 0
         if checkpoint is None or checkpoint.tree_size <= anchored_size:
             return None
@@ -169,19 +169,20 @@ class AnchorWorker:
             raise
         return self._record(checkpoint.tree_size, checkpoint.root, confirmed)
 
-    def _publish_if_due(self) -> None:
+    def _publish_if_due(self) -> StoredCheckpoint | None:
+        """Publish a checkpoint when one is due; return the latest checkpoint either way."""
         now = self.clock()
         head = self.ledger.head()
         checkpoint = self.ledger.latest_checkpoint()
         pending = head.tree_size - (checkpoint.tree_size if checkpoint else 0)
         due = self._last_publish is None or now - self._last_publish >= self.config.interval
         if pending > 0 and (due or pending >= self.config.max_pending):
-            self.ledger.publish_checkpoint()
+            checkpoint = self.ledger.publish_checkpoint()
             self._last_publish = now
+        return checkpoint
 
-    def _last_anchor_canonical(self) -> bool:
-        latest = self.ledger.latest_anchor()
-        return latest is None or self.chain.is_canonical(latest.block_number, latest.block_hash)
+    def _canonical(self, anchor: StoredAnchor | None) -> bool:
+        return anchor is None or self.chain.is_canonical(anchor.block_number, anchor.block_hash)
 
     def _record(self, size: int, root: bytes, confirmed: Confirmed) -> StoredAnchor:
         anchor = StoredAnchor(
