@@ -129,7 +129,8 @@ def test_racing_expected_seq_lets_exactly_one_writer_take_each_position(
         assert refusal["next_seq"] > refusal["expected_seq"]
         (entry,) = [e for e in shared_ledger.ticket_entries(refusal["ticket"]) if e.seq == refusal["expected_seq"]]
         assert entry.transition_id != refusal["transition_id"]
-    assert {e["worker"] for e in events if e["event"] == "receipt"} == set(range(RACERS)), "every racer won some"
+    # Which racer wins which position is the scheduler's choice: on a loaded machine one racer may win
+    # them all, so the test asks only that the race happened (the refusals above).
 
 
 @pytest.mark.parametrize("prepared", ["new", "migrated"])
