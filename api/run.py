@@ -17,6 +17,7 @@ import os
 import signal
 import threading
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 
 import uvicorn
@@ -62,7 +63,8 @@ def _devnet(data: Path, port: int) -> DevnetProcess:
 def seed(ledger: Ledger, data: DataDir, tickets: int, base_url: str) -> None:
     """Seed demo tickets into a new log; write their query codes to DIR/demo.json and show one."""
     query_codes = QueryCodeKey.load_or_create(data.keys / KEY_FILE)
-    receipts = seed_demo(ledger, tickets, query_codes=query_codes)
+    # Live: the demo's history ends now, so it is anchored as promptly as real traffic would be (V10).
+    receipts = seed_demo(ledger, tickets, query_codes=query_codes, live_until=datetime.now(UTC))
     codes = [{"ticket": r.ticket, "code": r.query_code} for r in receipts if r.query_code]
     (data.path / "demo.json").write_text(json.dumps(codes, ensure_ascii=False, indent=1) + "\n")
     log.info("seeded %d demo transitions of %d tickets; codes in %s", len(receipts), tickets, data.path / "demo.json")

@@ -19,6 +19,7 @@ from ledger.arguments import positive_int
 from ledger.config import DEFAULT_ORIGIN, DataDir, default_data_dir
 from ledger.demo import seed_demo
 from ledger.errors import LedgerError
+from ledger.evidence_cli import add_evidence_parsers
 from ledger.proofs import ProofRequestError
 from ledger.service import Ledger
 from verifier.entry import Transition, parse_entry
@@ -193,6 +194,7 @@ def _parser(extend: Extension | None = None) -> argparse.ArgumentParser:
     prove.set_defaults(run=cmd_prove)
     add_commands(commands, common)
     add_keys_parser(commands, common)
+    add_evidence_parsers(commands, common)
     if extend is not None:
         extend(commands, common)
     return parser

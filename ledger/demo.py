@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ledger.query_codes import QueryCodeKey
 from ledger.sequencer import Receipt, TransitionRequest
 from ledger.service import Ledger
-from verifier.entry import Actor, format_at
+from verifier.entry import Actor, format_at, parse_at
 
 CHINA = timezone(timedelta(hours=8))
 HOTLINE = "330100-12345"
@@ -177,14 +177,44 @@ def demo_requests(tickets: int, *, seed: int = 12345, start: datetime | None = N
     yield from merged
 
 
+#: How far back a live demo's history reaches: within every policy's bound on anchoring lag.
+LIVE_SPAN = timedelta(minutes=2)
+
+
+def compress_into(requests: list[TransitionRequest], end: datetime, span: timedelta) -> list[TransitionRequest]:
+    """The requests re-timed into ``[end - span, end]``, keeping their order and relative spacing.
+
+    Demo tickets walk lifecycles of days; anchored right after seeding, their early steps would be
+    anchored days late (step V10 refuses that). A live demo compresses them as if they had just happened.
+    """
+    if not requests:
+        return []
+    times = [parse_at(r.at) for r in requests]
+    first, last = min(times), max(times)
+    scale = span / (last - first) if last > first else 0.0
+    start = end - span
+    # Distinct original times stay distinct (and ordered) at millisecond precision, but never beyond ``end``.
+    retimed = [min(end, start + (t - first) * scale) for t in times]
+    return [replace(r, at=format_at(t)) for r, t in zip(requests, retimed, strict=True)]
+
+
 def seed_demo(
-    ledger: Ledger, tickets: int, *, seed: int = 12345, batch: int = 1000, query_codes: QueryCodeKey | None = None
+    ledger: Ledger,
+    tickets: int,
+    *,
+    seed: int = 12345,
+    batch: int = 1000,
+    query_codes: QueryCodeKey | None = None,
+    live_until: datetime | None = None,
 ) -> list[Receipt]:
     """Append the demo tickets in batches; requests already in the log are replayed, not repeated.
 
     With ``query_codes``, each new ticket gets a citizen's query code, returned on its opening receipt.
+    With ``live_until``, the history is compressed into the ``LIVE_SPAN`` before that moment.
     """
     requests = list(demo_requests(tickets, seed=seed))
+    if live_until is not None:
+        requests = compress_into(requests, live_until, LIVE_SPAN)
     receipts: list[Receipt] = []
     for start in range(0, len(requests), batch):
         receipts += ledger.append(requests[start : start + batch], query_codes=query_codes)

@@ -211,6 +211,13 @@ class Ledger:
             raise _payload_not_found(commitment)
         return self.payload_key.open(sealed)
 
+    def disclosure(self, commitment: str) -> tuple[Any, bytes] | None:
+        """The payload behind ``commitment`` with its salt, to disclose it (``None``: never stored, or erased)."""
+        _check_commitment(commitment)
+        with self.store.reading() as view:
+            sealed = view.payload(commitment)
+        return None if sealed is None else (self.payload_key.open(sealed), sealed.salt)
+
     def erase_payload(self, commitment: str, *, actor: Actor, reason: str, at: str | None = None) -> Receipt:
         """Erase a payload and its salt, and record an ``erase`` event on its ticket (PIPL Art. 47).
 
@@ -326,6 +333,16 @@ class Ledger:
         """The stored keyed hash of ``ticket``'s query code (``None``: no such ticket, or none issued)."""
         with self.store.reading() as view:
             return view.query_code_hash(ticket)
+
+    def policy_entry_index(self, policy_id: str) -> int | None:
+        """The index of the entry that published ``policy_id`` (``None``: never published)."""
+        with self.store.reading() as view:
+            return view.policy_entry_index(policy_id)
+
+    def actor_key(self, key: str) -> ActorKey | None:
+        """An actor key with the indices of the entries that registered and (if so) revoked it."""
+        with self.store.reading() as view:
+            return view.actor_key(key)
 
     def inclusion_proof(self, index: int, tree_size: int | None = None) -> list[bytes]:
         """The inclusion proof of entry ``index`` in the tree of ``tree_size`` (default: current).

@@ -13,16 +13,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from verifier.audit_cli import UsageError, add_evidence_commands
 from verifier.checkpoint import open_checkpoint
 from verifier.errors import FormatError, SourceError, VerificationError
 from verifier.note import NoteVerifier, parse_vkey
 from verifier.tlog_proof import verify_tlog_proof
 
 EXIT_VERIFIED, EXIT_FAILED, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
-
-
-class UsageError(Exception):
-    """Bad arguments or unreadable input: exit 2."""
 
 
 def _read_bytes(path: str) -> bytes:
@@ -101,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     proof.add_argument("entry", help="file holding the entry's exact bytes")
     proof.add_argument("--proof", required=True, help="the .tlog-proof file")
     proof.set_defaults(run=_proof)
+    add_evidence_commands(commands)
     return parser
 
 
@@ -112,7 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return EXIT_USAGE if exc.code else EXIT_VERIFIED
     try:
-        print(args.run(args))
+        result = args.run(args)
+        if isinstance(result, int):
+            return result
+        print(result)
         return EXIT_VERIFIED
     except UsageError as exc:
         print(f"hotline-verify: {exc}", file=sys.stderr)

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from verifier.canonical import canonical_bytes, parse_canonical
-from verifier.errors import FormatError
+from verifier.errors import FormatError, PolicyHashMismatch
 from verifier.limits import MAX_ATTRS_BYTES, MAX_ENTRY_BYTES, MAX_STRING_CHARS
 from verifier.merkle import leaf_hash
 from verifier.names import CODE_RE, POLICY_ID_RE
@@ -282,7 +282,7 @@ def _policy(record: Mapping[str, Any], data: bytes) -> PolicyEntry:
         raise _fail("policy", "must be the policy document (an object)")
     actual = policy_id(document)
     if actual != claimed:
-        raise FormatError(
+        raise PolicyHashMismatch(
             f"id: {claimed} does not match the policy document, whose id is {actual}",
             path="id",
             expected=actual,

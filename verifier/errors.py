@@ -41,6 +41,12 @@ class FormatError(VerificationError):
     step = "V1"
 
 
+class PolicyHashMismatch(FormatError):
+    """A policy entry whose claimed id is not the hash of the document it carries (step V8)."""
+
+    step = "V8"
+
+
 class HashLengthError(FormatError):
     """A hash, root or proof element that is not exactly the hash function's output size."""
 

@@ -1,0 +1,155 @@
+"""Producing evidence: ``hotline.bundle/v1`` for a ticket or a set of entries, and C2SP tlog-proofs.
+
+A bundle is proved against the latest checkpoint still anchored on the canonical chain, so everything
+in it is anchored: a ticket's entries appended after that anchor are left for a later bundle (the
+result says how many). With the transitions come the policy entries they name and the key entries
+(registration and, if it happened before the anchor, revocation) of the keys that signed them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ledger.errors import LedgerError, LogStateError
+from ledger.records import StoredAnchor
+from ledger.service import Ledger
+from verifier.bundle import AnchorClaim, Bundle, Disclosure, ProvenEntry
+from verifier.entry import Transition, parse_entry
+from verifier.merkle import leaf_hash
+from verifier.tlog_proof import TlogProof
+from verifier.trust import ChainPlace, log_id_of
+
+
+class NotAnchoredYet(LedgerError):
+    """Evidence was asked for entries no anchored checkpoint covers yet."""
+
+    code = "not_anchored_yet"
+
+
+class TicketNotFound(LedgerError):
+    """No ticket with that number in this log."""
+
+    code = "ticket_not_found"
+
+
+@dataclass(frozen=True)
+class TicketBundle:
+    """A ticket's bundle, and how many of its entries came after the anchor (left out)."""
+
+    bundle: Bundle
+    pending: int
+
+
+def _anchor(ledger: Ledger) -> StoredAnchor:
+    anchor = ledger.latest_anchor()
+    if anchor is None:
+        raise NotAnchoredYet("no checkpoint of this log is anchored yet; try again after the next anchor")
+    return anchor
+
+
+def _proven(ledger: Ledger, index: int, data: bytes, size: int) -> ProvenEntry:
+    return ProvenEntry(index, leaf_hash(data), data, tuple(ledger.inclusion_proof(index, size)))
+
+
+def _context(ledger: Ledger, transitions: Iterable[Transition], size: int) -> tuple[list[int], list[int]]:
+    """The indices of the policy and key entries the transitions need, below ``size``."""
+    policy_ids = {t.policy for t in transitions}
+    key_ids = {t.actor.key for t in transitions if t.sig is not None and t.actor.key is not None}
+    policies = {ledger.policy_entry_index(p) for p in policy_ids}
+    keys: set[int | None] = set()
+    for key_id in key_ids:
+        key = ledger.actor_key(key_id)
+        if key is not None:
+            keys.add(key.registered_index)
+            keys.add(key.revoked_index)
+    return (
+        sorted(i for i in policies if i is not None and i < size),
+        sorted(i for i in keys if i is not None and i < size),
+    )
+
+
+def entries_bundle(
+    ledger: Ledger,
+    indices: Iterable[int],
+    *,
+    anchor: StoredAnchor | None = None,
+    disclose: bool = False,
+) -> Bundle:
+    """A bundle proving the entries at ``indices`` under the latest anchored checkpoint.
+
+    ``disclose``: add the payloads with their salts (regulators' exports only; never by default).
+
+    Raises:
+        NotAnchoredYet: nothing is anchored, or an index is beyond the anchored size.
+        LogStateError: the anchored checkpoint is missing from the database.
+    """
+    anchor = anchor or _anchor(ledger)
+    size = anchor.tree_size
+    checkpoint = ledger.checkpoint(size)
+    if checkpoint is None or checkpoint.root != anchor.root:
+        raise LogStateError(f"the anchored checkpoint of size {size} is not in the database", size=size)
+    wanted = sorted(set(indices))
+    if wanted and wanted[-1] >= size:
+        raise NotAnchoredYet(f"entry {wanted[-1]} is not covered by the latest anchor (size {size})", size=size)
+    stored = {e.index: e for e in ledger.entries(wanted[0], wanted[-1] + 1)} if wanted else {}
+    proven = [_proven(ledger, i, stored[i].data, size) for i in wanted]
+    transitions = [e for e in (parse_entry(p.data) for p in proven) if isinstance(e, Transition)]
+    policy_indices, key_indices = _context(ledger, transitions, size)
+    context = {e.index: e for i in (*policy_indices, *key_indices) for e in [ledger.entry(i)] if e is not None}
+    disclosures = []
+    if disclose:
+        for item, entry in zip(proven, (parse_entry(p.data) for p in proven), strict=True):
+            if isinstance(entry, Transition) and entry.payload is not None:
+                opened = ledger.disclosure(entry.payload)
+                if opened is not None:
+                    disclosures.append(Disclosure(item.index, opened[0], opened[1]))
+    return Bundle(
+        origin=ledger.origin,
+        verifier_key=ledger.signer.vkey,
+        chain=ChainPlace(anchor.chain_id, anchor.contract.lower(), log_id_of(ledger.origin)),
+        checkpoint=checkpoint.note,
+        anchor=AnchorClaim(
+            size, anchor.root, anchor.tx_hash, anchor.block_number, anchor.block_hash, anchor.block_timestamp
+        ),
+        entries=tuple(proven),
+        policies=tuple(_proven(ledger, i, context[i].data, size) for i in policy_indices),
+        keys=tuple(_proven(ledger, i, context[i].data, size) for i in key_indices),
+        disclosures=tuple(disclosures),
+    )
+
+
+def ticket_bundle(ledger: Ledger, ticket: str) -> TicketBundle:
+    """The bundle of a ticket's anchored history.
+
+    Raises:
+        TicketNotFound: no such ticket.
+        NotAnchoredYet: none of its entries is anchored yet.
+    """
+    entries = ledger.ticket_entries(ticket)
+    if not entries:
+        raise TicketNotFound(f"no ticket {ticket!r} in this log", ticket=ticket)
+    anchor = _anchor(ledger)
+    anchored = [e.index for e in entries if e.index < anchor.tree_size]
+    if not anchored:
+        raise NotAnchoredYet(
+            f"ticket {ticket} is not anchored yet (its first entry {entries[0].index} is beyond the anchored "
+            f"size {anchor.tree_size}); try again after the next anchor",
+            ticket=ticket,
+        )
+    bundle = entries_bundle(ledger, anchored, anchor=anchor)
+    return TicketBundle(bundle, len(entries) - len(anchored))
+
+
+def entry_tlog_proof(ledger: Ledger, index: int) -> TlogProof:
+    """The C2SP tlog-proof of entry ``index`` under the latest anchored checkpoint (else the latest one).
+
+    Raises:
+        NotAnchoredYet: no published checkpoint covers the entry yet.
+    """
+    anchor = ledger.latest_anchor()
+    checkpoint = ledger.checkpoint(anchor.tree_size) if anchor and index < anchor.tree_size else None
+    checkpoint = checkpoint or ledger.latest_checkpoint()
+    if checkpoint is None or index >= checkpoint.tree_size:
+        raise NotAnchoredYet(f"no published checkpoint covers entry {index} yet", index=index)
+    return TlogProof(index, tuple(ledger.inclusion_proof(index, checkpoint.tree_size)), checkpoint.note)

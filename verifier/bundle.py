@@ -1,0 +1,241 @@
+"""The proof bundle, ``hotline.bundle/v1`` (DESIGN §7; docs/bundle.md is the member-by-member reference).
+
+One canonical JSON document holding entries with their inclusion proofs, the signed checkpoint they
+are proved against, the on-chain anchor of that checkpoint, the policy and key entries the transitions
+need, and optionally disclosures (payloads with salts) and the exporter's signature (``issued``).
+
+Parsing here is step V1 for the document itself; entry bytes are only decoded from base64 (their
+hashes are step V2 and their schema is checked after that, so a flipped byte is reported as the hash
+mismatch it is).
+"""
+
+from __future__ import annotations
+
+from base64 import b64encode
+from dataclasses import dataclass
+from typing import Any
+
+from verifier.canonical import canonical_bytes, parse_json_strict
+from verifier.document import Fields, shown
+from verifier.entry import ORIGIN_RE
+from verifier.errors import FormatError
+from verifier.limits import MAX_ENTRY_BYTES, MAX_NOTE_BYTES, MAX_PROOF_HASHES
+from verifier.note import parse_vkey
+from verifier.trust import ChainPlace, parse_chain_place
+
+BUNDLE_V1 = "hotline.bundle/v1"
+#: Largest bundle the verifier reads into memory (a regulator's export of a city's quarter fits).
+MAX_BUNDLE_BYTES = 1024**3
+#: Most entries (of each list) in one bundle.
+MAX_BUNDLE_ENTRIES = 4_000_000
+MAX_PAYLOAD_BYTES = 1024 * 1024
+SALT_BYTES = 32
+
+
+@dataclass(frozen=True)
+class ProvenEntry:
+    """An entry's bytes at its index, the leaf hash claimed for it, and its inclusion proof."""
+
+    index: int
+    leaf_hash: bytes
+    data: bytes
+    proof: tuple[bytes, ...]
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "hash": self.leaf_hash.hex(),
+            "data": b64encode(self.data).decode(),
+            "proof": [h.hex() for h in self.proof],
+        }
+
+
+@dataclass(frozen=True)
+class AnchorClaim:
+    """Where the bundle says its checkpoint was anchored (step V5 checks it on chain)."""
+
+    size: int
+    root: bytes
+    tx: bytes
+    block_number: int
+    block_hash: bytes
+    timestamp: int
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "size": self.size,
+            "root": self.root.hex(),
+            "tx": "0x" + self.tx.hex(),
+            "block_number": self.block_number,
+            "block_hash": "0x" + self.block_hash.hex(),
+            "timestamp": self.timestamp,
+        }
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """A payload with its salt, opening the commitment of the entry at ``index`` (step V11)."""
+
+    index: int
+    payload: Any
+    salt: bytes
+
+    def document(self) -> dict[str, Any]:
+        return {"index": self.index, "payload": self.payload, "salt": b64encode(self.salt).decode()}
+
+
+@dataclass(frozen=True)
+class Issued:
+    """The exporter's signature over the bundle: when, by whom, with which key (a vkey)."""
+
+    at: str
+    by: str
+    key: str
+    sig: bytes
+
+    def document(self) -> dict[str, Any]:
+        return {"at": self.at, "by": self.by, "key": self.key, "sig": b64encode(self.sig).decode()}
+
+
+@dataclass(frozen=True)
+class Bundle:
+    origin: str
+    verifier_key: str
+    chain: ChainPlace
+    checkpoint: str
+    anchor: AnchorClaim
+    entries: tuple[ProvenEntry, ...]
+    policies: tuple[ProvenEntry, ...] = ()
+    keys: tuple[ProvenEntry, ...] = ()
+    disclosures: tuple[Disclosure, ...] = ()
+    issued: Issued | None = None
+
+    def document(self, *, signed: bool = True) -> dict[str, Any]:
+        """The JSON document; without ``issued.sig`` when ``signed`` is false (the bytes the exporter signs)."""
+        document: dict[str, Any] = {
+            "v": BUNDLE_V1,
+            "log": {"origin": self.origin, "verifier_key": self.verifier_key},
+            "chain": self.chain.document(),
+            "checkpoint": self.checkpoint,
+            "anchor": self.anchor.document(),
+            "entries": [e.document() for e in self.entries],
+            "policies": [e.document() for e in self.policies],
+            "keys": [e.document() for e in self.keys],
+        }
+        if self.disclosures:
+            document["disclosures"] = [d.document() for d in self.disclosures]
+        if self.issued is not None:
+            issued = self.issued.document()
+            if not signed:
+                del issued["sig"]
+            document["issued"] = issued
+        return document
+
+    def encode(self) -> bytes:
+        """The bundle's bytes: canonical JSON (RFC 8785)."""
+        return canonical_bytes(self.document())
+
+    def signed_bytes(self) -> bytes:
+        """The bytes ``issued.sig`` covers: the canonical bundle without ``issued.sig``."""
+        return canonical_bytes(self.document(signed=False))
+
+
+def _proven(value: Any, path: str) -> ProvenEntry:
+    fields = Fields(value, path)
+    fields.expect_members({"index", "hash", "data", "proof"})
+    hashes = fields.array("proof", limit=MAX_PROOF_HASHES)
+    proof = []
+    for number, item in enumerate(hashes):
+        if not isinstance(item, str) or len(item) != 64:
+            raise FormatError(f"{path}.proof[{number}]: must be 64 lowercase hex digits, not {shown(item)}")
+        proof.append(Fields({"h": item}, f"{path}.proof[{number}]").hash32("h"))
+    return ProvenEntry(
+        index=fields.integer("index"),
+        leaf_hash=fields.hash32("hash"),
+        data=fields.base64("data", limit=MAX_ENTRY_BYTES),
+        proof=tuple(proof),
+    )
+
+
+def _proven_list(fields: Fields, name: str) -> tuple[ProvenEntry, ...]:
+    items = fields.array(name, limit=MAX_BUNDLE_ENTRIES)
+    entries = tuple(_proven(item, f"{name}[{number}]") for number, item in enumerate(items))
+    seen: set[int] = set()
+    for number, entry in enumerate(entries):
+        if entry.index in seen:
+            raise FormatError(f"{name}[{number}]: index {entry.index} appears twice", path=f"{name}[{number}]")
+        seen.add(entry.index)
+    return entries
+
+
+def _anchor(fields: Fields) -> AnchorClaim:
+    fields.expect_members({"size", "root", "tx", "block_number", "block_hash", "timestamp"})
+    return AnchorClaim(
+        size=fields.integer("size", minimum=1),
+        root=fields.hash32("root"),
+        tx=fields.prefixed_hash32("tx"),
+        block_number=fields.integer("block_number"),
+        block_hash=fields.prefixed_hash32("block_hash"),
+        timestamp=fields.integer("timestamp"),
+    )
+
+
+def _disclosure(value: Any, path: str) -> Disclosure:
+    fields = Fields(value, path)
+    fields.expect_members({"index", "payload", "salt"})
+    payload = fields.raw("payload")
+    try:
+        size = len(canonical_bytes(payload))
+    except FormatError as exc:
+        raise fields.fail("payload", exc.message) from exc
+    if size > MAX_PAYLOAD_BYTES:
+        raise fields.fail("payload", f"is {size} bytes, more than {MAX_PAYLOAD_BYTES}")
+    salt = fields.base64("salt", limit=SALT_BYTES)
+    if len(salt) != SALT_BYTES:
+        raise fields.fail("salt", f"must be {SALT_BYTES} bytes, not {len(salt)}")
+    return Disclosure(fields.integer("index"), payload, salt)
+
+
+def _issued(fields: Fields) -> Issued:
+    fields.expect_members({"at", "by", "key", "sig"})
+    key = fields.string("key", limit=1024)
+    try:
+        parse_vkey(key)
+    except FormatError as exc:
+        raise fields.fail("key", exc.message) from exc
+    sig = fields.base64("sig", limit=64)
+    if len(sig) != 64:
+        raise fields.fail("sig", "must be a 64-byte Ed25519 signature")
+    return Issued(fields.string("at", limit=64), fields.string("by", limit=256), key, sig)
+
+
+def parse_bundle(data: bytes) -> Bundle:
+    """Parse a bundle document strictly (step V1 for the document; entries stay bytes).
+
+    Raises:
+        FormatError: too large, not strict JSON, not ``hotline.bundle/v1``, or a member that breaks the
+            format (the message names its path, e.g. ``entries[3].proof[1]``).
+    """
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise FormatError(f"a bundle is at most {MAX_BUNDLE_BYTES} bytes; this one is {len(data)}")
+    fields = Fields(parse_json_strict(data), "")
+    if fields.raw("v") != BUNDLE_V1:
+        raise fields.fail("v", f"must be {BUNDLE_V1!r}: this is not a proof bundle")
+    fields.expect_members(
+        {"v", "log", "chain", "checkpoint", "anchor", "entries", "policies", "keys"}, {"disclosures", "issued"}
+    )
+    log = fields.object("log")
+    log.expect_members({"origin", "verifier_key"})
+    disclosures = fields.array("disclosures", limit=MAX_BUNDLE_ENTRIES) if fields.has("disclosures") else []
+    return Bundle(
+        origin=log.string("origin", ORIGIN_RE, "a log origin"),
+        verifier_key=log.string("verifier_key", limit=1024),
+        chain=parse_chain_place(fields.object("chain")),
+        checkpoint=fields.string("checkpoint", limit=MAX_NOTE_BYTES),
+        anchor=_anchor(fields.object("anchor")),
+        entries=_proven_list(fields, "entries"),
+        policies=_proven_list(fields, "policies"),
+        keys=_proven_list(fields, "keys"),
+        disclosures=tuple(_disclosure(item, f"disclosures[{n}]") for n, item in enumerate(disclosures)),
+        issued=_issued(fields.object("issued")) if fields.has("issued") else None,
+    )

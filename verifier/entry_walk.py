@@ -1,0 +1,93 @@
+"""Steps V7–V10 over parsed entries in index order, shared by bundle, ticket and full-log verification."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from verifier.anchor_check import ChainAnchors
+from verifier.entry import Entry, KeyEntry, PolicyEntry, Transition
+from verifier.errors import SourceError, VerificationError
+from verifier.history import History
+from verifier.report import Report
+from verifier.timeliness import check_timeliness
+
+
+class EntryWalk:
+    """Feeds entries to a ``History`` and reports each step's first failure, with counts when they pass."""
+
+    def __init__(self, report: Report, origin: str, anchors: ChainAnchors | None) -> None:
+        self.report = report
+        self.origin = origin
+        self.anchors = anchors
+        self.history = History()
+        self.lags: list[timedelta] = []
+        self.unanchored = 0
+        if anchors is None and report.status("V10") is None:
+            report.not_run("V10", "anchor times come from the chain, which was not consulted")
+
+    def _fail(self, exc: VerificationError, default: str) -> None:
+        self.report.failed(exc.step or default, exc)
+
+    def feed(self, index: int, entry: Entry) -> None:
+        if entry.log != self.origin:
+            self.report.failed(
+                "V1", f"entry {index} belongs to log {entry.log!r}, not {self.origin!r}", index=index, log=entry.log
+            )
+            return
+        try:
+            if isinstance(entry, PolicyEntry):
+                self.history.add_policy(index, entry)
+            elif isinstance(entry, KeyEntry):
+                self.history.add_key(index, entry)
+        except VerificationError as exc:
+            self._fail(exc, "V8" if isinstance(entry, PolicyEntry) else "V9")
+        if isinstance(entry, Transition):
+            self._transition(index, entry)
+
+    def _transition(self, index: int, entry: Transition) -> None:
+        for check, step in (
+            (self.history.check_chain, "V7"),
+            (self.history.check_workflow, "V8"),
+            (self.history.check_signature, "V9"),
+        ):
+            try:
+                check(index, entry)
+            except VerificationError as exc:
+                self._fail(exc, step)
+        self._timeliness(index, entry)
+        self.history.advance(index, entry)
+
+    def _timeliness(self, index: int, entry: Transition) -> None:
+        if self.anchors is None or not self.report.ok("V10"):
+            return
+        policy = self.history.policy(entry.policy)
+        try:
+            anchor = self.anchors.covering(index)
+        except SourceError as exc:
+            self.report.not_run("V10", f"the chain could not be read: {exc}")
+            self.anchors = None
+            return
+        if anchor is None or policy is None:
+            self.unanchored += anchor is None
+            return
+        try:
+            self.lags.append(check_timeliness(index, entry, anchor, policy))
+        except VerificationError as exc:
+            self._fail(exc, "V10")
+
+    def finish(self) -> None:
+        """Record the passes (a step that failed or could not run keeps that result)."""
+        history = self.history
+        tickets = len(history.tickets)
+        self.report.passed("V7", f"{tickets} ticket chain(s) of {history.transitions} transition(s) intact")
+        self.report.passed(
+            "V8", f"{history.transitions} transition(s) allowed by {len(history.policies)} published policy(ies)"
+        )
+        self.report.passed("V9", f"{history.signed} signed transition(s) verified against {len(history.keys)} key(s)")
+        if self.anchors is not None:
+            worst = max(self.lags, default=timedelta(0))
+            pending = f"; {self.unanchored} not anchored yet" if self.unanchored else ""
+            self.report.passed("V10", f"{len(self.lags)} transition(s) anchored in time (longest lag {worst}){pending}")
+        self.report.facts.update(
+            tickets=tickets, transitions=history.transitions, signed=history.signed, policies=len(history.policies)
+        )

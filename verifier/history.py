@@ -1,0 +1,166 @@
+"""Tickets' histories checked entry by entry, in log order: chains (V7), workflow (V8), actor keys (V9).
+
+``History`` is fed the entries of a log (or of a bundle) in increasing index order and keeps only
+what the next entry needs: per ticket its last seq, entry hash and state; the published policies; the
+actor keys with the indices that registered and revoked them. So a full audit holds memory in the
+number of tickets and keys, not in the number of entries.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from verifier.entry import KeyEntry, PolicyEntry, Transition
+from verifier.errors import PolicyViolation, VerificationError
+from verifier.policy import Policy, check_transition, parse_policy
+
+
+class ChainBreak(VerificationError):
+    """A ticket's entries do not form one chain: a gap, a fork, a wrong ``prev`` (step V7)."""
+
+    step = "V7"
+
+
+class ActorSignatureError(VerificationError):
+    """An actor signature by an unknown, foreign or revoked key, or one that does not verify (step V9)."""
+
+    step = "V9"
+
+
+@dataclass
+class _Ticket:
+    seq: int
+    head: bytes
+    state: str
+    index: int
+
+
+@dataclass
+class _Key:
+    org: str
+    public_key: bytes
+    registered: int
+    revoked: int | None = None
+
+
+class History:
+    """The state a verifier keeps while it walks a log's entries in index order."""
+
+    def __init__(self) -> None:
+        self.tickets: dict[str, _Ticket] = {}
+        self.policies: dict[str, tuple[int, Policy]] = {}
+        self.keys: dict[str, _Key] = {}
+        self.transitions = 0
+        self.signed = 0
+
+    def add_policy(self, index: int, entry: PolicyEntry) -> None:
+        if entry.id not in self.policies:
+            self.policies[entry.id] = (index, parse_policy(entry.document))
+
+    def add_key(self, index: int, entry: KeyEntry) -> None:
+        if entry.op == "register":
+            assert entry.public_key is not None
+            if entry.key in self.keys:
+                raise ActorSignatureError(f"actor key {entry.key!r} is registered twice", key=entry.key, index=index)
+            self.keys[entry.key] = _Key(entry.org, entry.public_key, index)
+            return
+        known = self.keys.get(entry.key)
+        if known is None or known.revoked is not None:
+            raise ActorSignatureError(
+                f"actor key {entry.key!r} is revoked but was not registered (or is revoked twice)",
+                key=entry.key,
+                index=index,
+            )
+        known.revoked = index
+
+    def check_chain(self, index: int, entry: Transition) -> None:
+        """Step V7: ``seq`` follows the ticket's last, ``prev`` names its last entry's hash."""
+        last = self.tickets.get(entry.ticket)
+        where = {"ticket": entry.ticket, "index": index, "seq": entry.seq}
+        if last is None:
+            if entry.seq != 1 or entry.prev is not None:
+                raise ChainBreak(
+                    f"ticket {entry.ticket}: its first entry here has seq {entry.seq}; entries 1 to {entry.seq - 1} "
+                    "are missing",
+                    expected_seq=1,
+                    **where,
+                )
+            return
+        if entry.seq != last.seq + 1:
+            what = "a second entry for seq" if entry.seq <= last.seq else "a gap before seq"
+            raise ChainBreak(
+                f"ticket {entry.ticket}: {what} {entry.seq} (after seq {last.seq} at index {last.index})",
+                expected_seq=last.seq + 1,
+                previous_index=last.index,
+                **where,
+            )
+        if entry.prev != last.head.hex():
+            raise ChainBreak(
+                f"ticket {entry.ticket}: seq {entry.seq} does not link to seq {last.seq} (prev is not its hash)",
+                expected_prev=last.head.hex(),
+                prev=entry.prev,
+                **where,
+            )
+
+    def check_workflow(self, index: int, entry: Transition) -> None:
+        """Step V8: the transition is allowed by the policy it names, which the log published before it."""
+        published = self.policies.get(entry.policy)
+        if published is None or published[0] > index:
+            raise PolicyViolation(
+                f"ticket {entry.ticket} seq {entry.seq} names policy {entry.policy}, which is not published "
+                "before it in the log",
+                policy=entry.policy,
+                index=index,
+                known=sorted(self.policies),
+            )
+        last = self.tickets.get(entry.ticket)
+        try:
+            check_transition(
+                published[1],
+                current_state=last.state if last else None,
+                event=entry.event,
+                from_state=entry.from_state,
+                to_state=entry.to_state,
+                role=entry.actor.role,
+            )
+        except PolicyViolation as exc:
+            raise PolicyViolation(
+                f"ticket {entry.ticket} seq {entry.seq}: {exc.message}", index=index, **exc.evidence
+            ) from exc
+
+    def check_signature(self, index: int, entry: Transition) -> None:
+        """Step V9: a signed transition verifies with its actor's key, registered before it and not revoked."""
+        if entry.sig is None:
+            return
+        where = {"ticket": entry.ticket, "seq": entry.seq, "index": index, "key": entry.actor.key}
+        key = self.keys.get(entry.actor.key or "")
+        if key is None or key.registered > index:
+            raise ActorSignatureError(f"signed by key {entry.actor.key!r}, not registered before it", **where)
+        if key.revoked is not None and key.revoked < index:
+            raise ActorSignatureError(
+                f"signed by key {entry.actor.key!r}, revoked at index {key.revoked}", revoked_index=key.revoked, **where
+            )
+        if key.org != entry.actor.org:
+            raise ActorSignatureError(
+                f"signed by key {entry.actor.key!r} of {key.org}, for an actor of {entry.actor.org}", **where
+            )
+        try:
+            signature = base64.b64decode(entry.sig, validate=True)
+            Ed25519PublicKey.from_public_bytes(key.public_key).verify(signature, entry.signed_bytes())
+        except (InvalidSignature, binascii.Error, ValueError):
+            raise ActorSignatureError(f"the signature by key {entry.actor.key!r} does not verify", **where) from None
+
+    def advance(self, index: int, entry: Transition) -> None:
+        """Take the transition as the ticket's new head (after the checks the caller chose to run)."""
+        self.tickets[entry.ticket] = _Ticket(entry.seq, entry.leaf_hash, entry.to_state, index)
+        self.transitions += 1
+        self.signed += entry.sig is not None
+
+    def policy(self, policy_id: str) -> Policy | None:
+        published = self.policies.get(policy_id)
+        return published[1] if published else None
