@@ -32,6 +32,8 @@ LEDGER_STATUS: dict[str, int] = {
     "stale_expected_seq": 409,
     "transition_id_conflict": 409,
     "payload_not_found": 404,
+    "ticket_not_found": 404,
+    "not_anchored_yet": 409,
     "log_state": 503,
     "publish_refused": 503,
 }

@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Header, Path
+from fastapi.responses import Response
 
 from api.auth import query_code_rate_limit, require
 from api.errors import ApiProblem, problem_responses
 from api.schemas import TICKET_EXAMPLE, EntryOut, HistoryOut, QueryCodeIn
 from api.services import Services, ServicesDep
+from ledger.bundles import ticket_bundle
 from verifier.entry import TICKET_RE
 
 router = APIRouter(prefix="/v1", tags=["tickets"])
 TicketPath = Annotated[str, Path(description="The ticket number.", examples=[TICKET_EXAMPLE])]
+BUNDLE_MEDIA_TYPE = "application/json"
 _NO_SUCH_TICKET = {404: "No ticket with this number and query code (`ticket_not_found`): the same for a wrong code."}
 
 
@@ -50,6 +53,44 @@ def get_ticket(ticket: TicketPath, found: ServicesDep) -> HistoryOut:
     if history is None:
         raise ApiProblem(404, "ticket_not_found", f"no ticket {ticket!r} in this log")
     return history
+
+
+@router.get(
+    "/tickets/{ticket}/bundle",
+    response_class=Response,
+    responses={
+        200: {"content": {BUNDLE_MEDIA_TYPE: {}}, "description": "The ticket's proof bundle (hotline.bundle/v1)."},
+        **problem_responses(
+            401,
+            403,
+            404,
+            409,
+            422,
+            503,
+            meanings={
+                404: "No such ticket (`ticket_not_found`).",
+                409: "None of the ticket's entries is anchored yet (`not_anchored_yet`); retry after the next anchor.",
+            },
+        ),
+    },
+    dependencies=[Depends(require("read"))],
+)
+def get_ticket_bundle(ticket: TicketPath, found: ServicesDep) -> Response:
+    """The ticket's anchored history as a proof bundle, for ``hotline-verify bundle``.
+
+    Entries appended after the latest anchor are left out; ``X-Pending-Entries`` says how many.
+    """
+    if not TICKET_RE.fullmatch(ticket):
+        raise ApiProblem(404, "ticket_not_found", f"no ticket {ticket!r} in this log")
+    result = ticket_bundle(found.ledger, ticket)
+    return Response(
+        result.bundle.encode(),
+        media_type=BUNDLE_MEDIA_TYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="{ticket}.bundle.json"',
+            "X-Pending-Entries": str(result.pending),
+        },
+    )
 
 
 _NOT_FOUND = "no ticket with this number and query code"

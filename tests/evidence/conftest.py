@@ -17,10 +17,18 @@ from ledger.anchoring.worker import AnchorWorker
 from ledger.demo import seed_demo
 from ledger.evidence_cli import build_trust
 from ledger.service import Ledger
-from tests.anchoring.conftest import clock, deployment, dev_chain, make_worker  # noqa: F401 - fixtures
+from tests.anchoring import conftest as anchoring
 from verifier.trust import Trust
 
 TICKETS = 12
+
+# The anchor worker's chain fixtures, shared.
+clock, deployment, dev_chain, make_worker = (
+    anchoring.clock,
+    anchoring.deployment,
+    anchoring.dev_chain,
+    anchoring.make_worker,
+)
 
 
 @dataclass
