@@ -10,13 +10,17 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from verifier.bundle_check import verify_bundle
 from verifier.chain_view import ChainView
 from verifier.errors import FormatError
+from verifier.log_audit import audit_log
 from verifier.report import Outcome, Report
 from verifier.seen import SeenCheckpoints, default_state_dir
+from verifier.sources.api import LogApi
+from verifier.ticket_check import verify_ticket
 from verifier.trust import Trust, parse_trust
 
 EXIT_CODES = {Outcome.VERIFIED: 0, Outcome.FAILED: 1, Outcome.INCOMPLETE: 3}
@@ -94,6 +98,75 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     return finish(report, seen, args.json)
 
 
+def open_api(args: argparse.Namespace) -> LogApi:
+    if not args.api:
+        raise UsageError("no API: give --api URL (or set HOTLINE_VERIFY_API)")
+    if not args.api.startswith(("http://", "https://")):
+        raise UsageError(f"--api must be an http:// or https:// URL, not {args.api!r}")
+    return LogApi(args.api, token=args.token or os.environ.get("HOTLINE_VERIFY_TOKEN"), timeout=args.api_timeout)
+
+
+def cmd_ticket(args: argparse.Namespace) -> int:
+    trust = load_trust(args)
+    chain = open_chain(args, required=True)
+    seen = load_seen(args, trust)
+    with open_api(args) as api:
+        report = verify_ticket(api, args.ticket, trust, chain=chain, seen=seen)
+    return finish(report, seen, args.json)
+
+
+class ProgressBar:
+    """A one-line progress display on standard error (only when it is a terminal, or when asked)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.started = time.monotonic()
+        self.shown = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if not self.enabled or (now - self.shown < 0.5 and done < total):
+            return
+        self.shown = now
+        rate = done / max(now - self.started, 1e-9)
+        percent = 100 * done // max(total, 1)
+        end = "\n" if done >= total else ""
+        print(f"\r  {done:,} / {total:,} entries ({percent}%), {rate:,.0f}/s", end=end, file=sys.stderr, flush=True)
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    trust = load_trust(args)
+    chain = open_chain(args, required=True)
+    assert chain is not None
+    seen = load_seen(args, trust)
+    with open_api(args) as api:
+        bar = ProgressBar(args.progress or (not args.json and sys.stderr.isatty()))
+        report = audit_log(api, trust, chain, seen, progress=bar)
+    facts = report.facts
+    if not args.json and "entries" in facts:
+        print(
+            f"audited {facts['entries']:,} entries of {facts.get('tickets', 0):,} tickets, "
+            f"{facts.get('anchors', 0)} anchors, in {facts.get('seconds', 0)} s"
+        )
+    return finish(report, seen, args.json)
+
+
+def api_options() -> argparse.ArgumentParser:
+    """Options of the commands that fetch evidence from the operator's API."""
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("--api", default=os.environ.get("HOTLINE_VERIFY_API"), help="the API (env HOTLINE_VERIFY_API)")
+    options.add_argument(
+        "--token", help="an API key, sent as a bearer token (env HOTLINE_VERIFY_TOKEN; prefer the variable)"
+    )
+    options.add_argument(
+        "--api-timeout",
+        type=float,
+        default=float(os.environ.get("HOTLINE_VERIFY_API_TIMEOUT", "30")),
+        help="seconds to wait for the API (default 30)",
+    )
+    return options
+
+
 def evidence_options() -> argparse.ArgumentParser:
     """Options every evidence command takes."""
     common = argparse.ArgumentParser(add_help=False)
@@ -128,3 +201,13 @@ def add_evidence_commands(commands: argparse._SubParsersAction[argparse.Argument
     bundle.add_argument("file", help="the bundle file")
     bundle.add_argument("--offline", action="store_true", help="do not consult the chain (V5, V6, V10 not run)")
     bundle.set_defaults(run=cmd_bundle)
+    ticket = commands.add_parser(
+        "ticket", parents=[common, api_options()], help="verify one ticket as the API serves it, against the chain"
+    )
+    ticket.add_argument("ticket", help="the ticket number")
+    ticket.set_defaults(run=cmd_ticket)
+    log = commands.add_parser(
+        "log", parents=[common, api_options()], help="audit the whole log: every entry, every anchor, every ticket"
+    )
+    log.add_argument("--progress", action="store_true", help="show progress even when standard error is no terminal")
+    log.set_defaults(run=cmd_log)

@@ -55,17 +55,33 @@ def fold_right_border(subtree_roots: Iterable[bytes]) -> bytes:
     return acc
 
 
-def tree_root(leaf_hashes: Iterable[bytes]) -> bytes:
-    """Return MTH over the given leaf hashes, in O(n) time and O(log n) memory."""
-    # A stack of (height, hash) perfect subtrees: the compact range of the leaves so far.
-    stack: list[tuple[int, bytes]] = []
-    for leaf in leaf_hashes:
+class CompactRange:
+    """The perfect subtrees covering the leaves appended so far: a growing tree in O(log n) memory."""
+
+    def __init__(self, size: int = 0, subtrees: Sequence[tuple[int, bytes]] = ()) -> None:
+        #: (height, hash) of each perfect subtree, largest (leftmost) first.
+        self.subtrees: list[tuple[int, bytes]] = list(subtrees)
+        self.size = size
+
+    def append(self, leaf: bytes) -> None:
+        stack = self.subtrees
         height, acc = 0, leaf
         while stack and stack[-1][0] == height:
             acc = node_hash(stack.pop()[1], acc)
             height += 1
         stack.append((height, acc))
-    return fold_right_border(h for _, h in stack)
+        self.size += 1
+
+    def root(self) -> bytes:
+        return fold_right_border(h for _, h in self.subtrees)
+
+
+def tree_root(leaf_hashes: Iterable[bytes]) -> bytes:
+    """Return MTH over the given leaf hashes, in O(n) time and O(log n) memory."""
+    tree = CompactRange()
+    for leaf in leaf_hashes:
+        tree.append(leaf)
+    return tree.root()
 
 
 def _check_hash(name: str, value: bytes) -> None:

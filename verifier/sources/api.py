@@ -1,0 +1,145 @@
+"""The operator's HTTP API as a source of evidence: bundles, checkpoints, proofs and raw entries.
+
+Nothing it serves is trusted: every answer is checked for shape here (a malformed answer is a
+``MalformedAnswer``, so verification ends incomplete, never with a crash), and for meaning by the
+verification steps. ``--token`` (``HOTLINE_VERIFY_TOKEN``) is sent as a bearer API key; the entries and
+proofs need the ``audit`` scope, a ticket's bundle ``read``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from verifier.errors import SourceError
+from verifier.limits import MAX_ENTRY_BYTES, MAX_NOTE_BYTES, MAX_PROOF_HASHES
+
+_HEX32 = re.compile(r"[0-9a-f]{64}")
+#: Largest answer read from the API (a ticket's bundle, a page of 1,000 entries).
+MAX_ANSWER_BYTES = 256 * 1024 * 1024
+
+
+class ApiUnavailable(SourceError):
+    """The API could not be reached, refused the request, or timed out."""
+
+
+class MalformedAnswer(SourceError):
+    """The API answered something that is not what the request asks for."""
+
+
+@dataclass(frozen=True)
+class EntriesPage:
+    """Raw entries ``start <= index < end`` and where the next page starts (``None``: no more)."""
+
+    start: int
+    entries: list[bytes]
+    next: int | None
+    tree_size: int
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise MalformedAnswer(f"the API's {what} is not a non-negative integer: {str(value)[:40]!r}")
+    return value
+
+
+class LogApi:
+    """A client of one hotline-ledger API (``base_url`` without ``/v1``)."""
+
+    def __init__(
+        self, base_url: str, *, token: str | None = None, timeout: float = 30.0, client: httpx.Client | None = None
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.client = client or httpx.Client(timeout=timeout, headers=headers, follow_redirects=False)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> LogApi:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _get(self, path: str, params: dict[str, int] | None = None) -> httpx.Response:
+        url = f"{self.base_url}{path}"
+        try:
+            response = self.client.get(url, params=params)
+        except httpx.HTTPError as exc:
+            raise ApiUnavailable(f"the API at {self.base_url} did not answer {path}: {type(exc).__name__}") from exc
+        if response.status_code != 200:
+            detail = ""
+            if response.headers.get("content-type", "").startswith("application/problem+json"):
+                try:
+                    detail = f": {response.json().get('detail', '')}"[:300]
+                except ValueError:
+                    detail = ""
+            raise ApiUnavailable(f"the API answered {path} with HTTP {response.status_code}{detail}")
+        if len(response.content) > MAX_ANSWER_BYTES:
+            raise MalformedAnswer(f"the API's answer to {path} is larger than {MAX_ANSWER_BYTES} bytes")
+        return response
+
+    def _json(self, path: str, params: dict[str, int] | None = None) -> Any:
+        response = self._get(path, params)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise MalformedAnswer(f"the API's answer to {path} is not JSON") from exc
+
+    def ticket_bundle(self, ticket: str) -> bytes:
+        """The ticket's bundle, as bytes (the verifier parses it as evidence, step V1)."""
+        return self._get(f"/v1/tickets/{quote(ticket, safe='')}/bundle").content
+
+    def latest_checkpoint(self) -> str:
+        """The server's latest signed checkpoint note."""
+        response = self._get("/v1/checkpoint")
+        if len(response.content) > MAX_NOTE_BYTES:
+            raise MalformedAnswer("the API's checkpoint is larger than a note may be")
+        try:
+            return response.content.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MalformedAnswer("the API's checkpoint is not UTF-8 text") from exc
+
+    def consistency(self, size1: int, size2: int) -> list[bytes]:
+        """The consistency proof between two tree sizes (each hash checked for shape only)."""
+        answer = self._json("/v1/proofs/consistency", {"from": size1, "to": size2})
+        proof = answer.get("proof") if isinstance(answer, dict) else None
+        if not isinstance(proof, list) or len(proof) > MAX_PROOF_HASHES:
+            raise MalformedAnswer("the API's consistency proof is not a list of hashes")
+        if not all(isinstance(h, str) and _HEX32.fullmatch(h) for h in proof):
+            raise MalformedAnswer("the API's consistency proof holds something that is not a 32-byte hex hash")
+        return [bytes.fromhex(h) for h in proof]
+
+    def entries(self, start: int, end: int | None = None) -> EntriesPage:
+        """One page of raw entries from ``start`` (the server decides the page size)."""
+        params = {"start": start} if end is None else {"start": start, "end": end}
+        answer = self._json("/v1/entries", params)
+        if not isinstance(answer, dict) or not isinstance(answer.get("entries"), list):
+            raise MalformedAnswer("the API's entries page is not an object with an entries list")
+        if _int(answer.get("start"), "page start") != start:
+            raise MalformedAnswer(f"the API answered a page from {answer.get('start')} when asked from {start}")
+        entries = []
+        for position, item in enumerate(answer["entries"]):
+            if not isinstance(item, dict) or item.get("index") != start + position:
+                raise MalformedAnswer(f"the API's entry {start + position} is missing or out of order")
+            data = item.get("data")
+            try:
+                raw = base64.b64decode(data, validate=True) if isinstance(data, str) else None
+            except (binascii.Error, ValueError):
+                raw = None
+            if raw is None or len(raw) > MAX_ENTRY_BYTES:
+                raise MalformedAnswer(f"the API's entry {start + position} is not base64 of an entry")
+            entries.append(raw)
+        following = answer.get("next")
+        if following is not None and _int(following, "next page") != start + len(entries):
+            raise MalformedAnswer(f"the API's next page starts at {following}, not at {start + len(entries)}")
+        if following is not None and not entries:
+            raise MalformedAnswer("the API served an empty page that claims a next one")
+        return EntriesPage(start, entries, following, _int(answer.get("tree_size"), "tree size"))
