@@ -1,4 +1,4 @@
-"""The proof bundle, ``hotline.bundle/v1`` (DESIGN §7; docs/bundle.md is the member-by-member reference).
+"""The proof bundle, ``hotline.bundle/v1`` (DESIGN §7; docs/evidence-formats.md is the member-by-member reference).
 
 One canonical JSON document holding entries with their inclusion proofs, the signed checkpoint they
 are proved against, the on-chain anchor of that checkpoint, the policy and key entries the transitions

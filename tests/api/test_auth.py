@@ -13,6 +13,7 @@ ENDPOINTS: list[tuple[str, str, str, Any, str | None]] = [
     ("POST", "/v1/transitions:batch", "/v1/transitions:batch", {"transitions": [register()]}, "submit"),
     ("GET", "/v1/transitions/{transition_id}", "/v1/transitions/t-1", None, "read"),
     ("GET", "/v1/tickets/{ticket}", f"/v1/tickets/{TICKET}", None, "read"),
+    ("GET", "/v1/tickets/{ticket}/bundle", f"/v1/tickets/{TICKET}/bundle", None, "read"),
     ("GET", "/v1/entries", "/v1/entries?start=0", None, "audit"),
     ("GET", "/v1/proofs/inclusion", "/v1/proofs/inclusion?index=0&size=1", None, "audit"),
     ("GET", "/v1/proofs/consistency", "/v1/proofs/consistency?from=1&to=1", None, "audit"),
