@@ -36,7 +36,7 @@ from verifier.sources.chain_errors import (
     ChainUnavailable,
     MalformedChainAnswer,
 )
-from verifier.sources.jsonrpc import JsonRpcEndpoints, require_equal
+from verifier.sources.jsonrpc import JsonRpcEndpoints, raise_failures, require_equal
 from verifier.sources.rpc_values import contract_address, data, parse_data, parse_quantity, quantity
 
 __all__ = [
@@ -116,6 +116,17 @@ class ChainReader:
         heads = self.endpoints.ask_all("eth_blockNumber", [], partial(parse_quantity, what="the block number"))
         return min(heads.values())
 
+    def _read_block(self) -> int:
+        """The block contract reads are pinned to: the lowest head among the endpoints that answer.
+
+        An endpoint that is down here is reported by the read itself, where a disagreement among the others
+        takes precedence: a lie is worth more to the report than a missing endpoint.
+        """
+        heads, failures = self.endpoints.gather("eth_blockNumber", [], partial(parse_quantity, what="the block number"))
+        if not heads:
+            raise_failures(failures)
+        return min(heads.values())
+
     def block_hash(self, number: int) -> bytes | None:
         """The hash of block ``number``, or None if there is no such block yet (V6: is the anchor's block canonical).
 
@@ -153,7 +164,7 @@ class ChainReader:
     # -- the contract ----------------------------------------------------------------------------------
 
     def anchored_at(self, contract: str, log_id: bytes, size: int) -> OnChainAnchor | None:
-        """What the contract stores for the log at exactly ``size`` (V5), read at block ``head()``.
+        """What the contract stores for the log at exactly ``size`` (V5), read at the endpoints' lowest head.
 
         Returns None when nothing is anchored at that size (zero root), or when the log is not registered.
 
@@ -166,7 +177,7 @@ class ChainReader:
         )
 
     def latest(self, contract: str, log_id: bytes) -> OnChainAnchor | None:
-        """The log's last anchored checkpoint, read at block ``head()``; None while nothing is anchored or when the
+        """The log's last anchored checkpoint, read at the lowest head; None while nothing is anchored or when the
         log is not registered.
 
         Raises:
@@ -178,7 +189,7 @@ class ChainReader:
         self, contract: str, call: bytes, log_id: bytes, decode: Callable[[Any], OnChainAnchor | None], what: str
     ) -> OnChainAnchor | None:
         address = contract_address(contract)
-        block = self.head()
+        block = self._read_block()
 
         def not_registered(error: ChainRpcError) -> OnChainAnchor | None:
             # Both views revert with UnknownLog(logId) for a log that was never registered: nothing is anchored.
@@ -208,7 +219,7 @@ class ChainReader:
         address = contract_address(contract)
         bytes32_word(log_id)
         uint64_word(from_block)
-        last = self.head()
+        last = self._read_block()
         if to_block is not None:
             uint64_word(to_block)
             last = min(last, to_block)

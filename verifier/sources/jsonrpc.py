@@ -182,8 +182,8 @@ class JsonRpcEndpoints:
             ChainUnavailable: some endpoint gave no valid answer (the first such failure; the others are in its
                 ``failures``).
         """
-        answers, failures = self._collect(method, params, decode, on_error)
-        self._raise_failures(failures)
+        answers, failures = self.gather(method, params, decode, on_error=on_error)
+        raise_failures(failures)
         return answers
 
     def agree(
@@ -201,18 +201,20 @@ class JsonRpcEndpoints:
             ChainDisagreement: two endpoints gave different valid answers (evidence: every answer, by URL).
             ChainUnavailable: otherwise, some endpoint gave no valid answer.
         """
-        answers, failures = self._collect(method, params, decode, on_error)
+        answers, failures = self.gather(method, params, decode, on_error=on_error)
         require_equal(method, what, answers)
-        self._raise_failures(failures)
+        raise_failures(failures)
         return next(iter(answers.values()))
 
-    def _collect(
+    def gather(
         self,
         method: str,
         params: list[Any],
         decode: Callable[[Any], T],
-        on_error: Callable[[ChainRpcError], T] | None,
+        *,
+        on_error: Callable[[ChainRpcError], T] | None = None,
     ) -> tuple[dict[str, T], list[ChainUnavailable]]:
+        """The decoded answers of the endpoints that gave a valid one, by URL, and the others' failures."""
         answers: dict[str, T] = {}
         failures: list[ChainUnavailable] = []
         for url in self.urls:
@@ -230,13 +232,6 @@ class JsonRpcEndpoints:
                 failures.append(exc)
         return answers, failures
 
-    @staticmethod
-    def _raise_failures(failures: list[ChainUnavailable]) -> None:
-        if failures:
-            first = failures[0]
-            first.failures = failures
-            raise first
-
     # -- lifetime -----------------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -251,6 +246,14 @@ class JsonRpcEndpoints:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def raise_failures(failures: list[ChainUnavailable]) -> None:
+    """Raise the first failure, if any, with all of them in its ``failures``."""
+    if failures:
+        first = failures[0]
+        first.failures = failures
+        raise first
 
 
 def require_equal(method: str, what: str, answers: dict[str, Any]) -> None:
