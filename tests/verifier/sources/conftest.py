@@ -112,6 +112,10 @@ class DemoLedger:
     def anchor_next(self, chain: AnchoredChain, count: int) -> tuple[int, bytes, Confirmed]:
         """Grow by ``count`` transitions and anchor the new head on ``chain``: (size, root, its confirmation)."""
         self.grow(count)
+        return self.anchor_head(chain)
+
+    def anchor_head(self, chain: AnchoredChain) -> tuple[int, bytes, Confirmed]:
+        """Anchor the ledger's head on ``chain``: (size, root, its confirmation)."""
         head = self.ledger.head()
         previous = chain.writer.latest().size
         proof = self.ledger.consistency_proof(previous, head.tree_size) if previous else []
