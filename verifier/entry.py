@@ -12,7 +12,7 @@ import base64
 import binascii
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +47,28 @@ def _string(record: Mapping[str, Any], field: str, pattern: re.Pattern[str], wha
     return value
 
 
+#: Most values remembered per pattern by ``_name`` (then it starts over): bounded memory on any log.
+MAX_REMEMBERED_NAMES = 4096
+_MATCHED: dict[re.Pattern[str], set[str]] = {}
+
+
+def _name(record: Mapping[str, Any], field: str, pattern: re.Pattern[str], what: str, *, within: str = "") -> str:
+    """``_string`` for fields whose values repeat across entries (origins, codes, orgs, policy ids).
+
+    A value that matched ``pattern`` once is remembered, so the next entry skips the match; the
+    verdict is the same, only cheaper.
+    """
+    value = record.get(field)
+    matched = _MATCHED.setdefault(pattern, set())
+    if type(value) is str and value in matched:
+        return value
+    checked = _string(record, field, pattern, what, within=within)
+    if len(matched) >= MAX_REMEMBERED_NAMES:
+        matched.clear()
+    matched.add(checked)
+    return checked
+
+
 def parse_at(value: Any, path: str = "at") -> datetime:
     """Parse an entry's RFC 3339 time (offset required, millisecond precision).
 
@@ -62,6 +84,8 @@ def parse_at(value: Any, path: str = "at") -> datetime:
 
 
 def _check_fields(record: Mapping[str, Any], required: frozenset[str], optional: frozenset[str]) -> None:
+    if record.keys() == required:
+        return
     missing = sorted(required - record.keys())
     if missing:
         raise _fail(missing[0], "is required")
@@ -110,6 +134,8 @@ class Transition:
     attrs: Mapping[str, Any]
     payload: str | None
     sig: str | None
+    #: ``at`` as parsed when the entry was (``parse_at``), for step V10.
+    moment: datetime | None = field(default=None, compare=False, repr=False)
 
     @property
     def leaf_hash(self) -> bytes:
@@ -164,7 +190,7 @@ _TRANSITION_REQUIRED = frozenset(
 
 def _transition(record: Mapping[str, Any], data: bytes) -> Transition:
     _check_fields(record, _TRANSITION_REQUIRED, frozenset({"sig"}))
-    log = _string(record, "log", ORIGIN_RE, "a log origin (printable ASCII, no spaces)")
+    log = _name(record, "log", ORIGIN_RE, "a log origin (printable ASCII, no spaces)")
     ticket = _string(record, "ticket", TICKET_RE, "4–40 characters of A–Z, a–z, 0–9 and '-'")
     seq = record["seq"]
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
@@ -175,14 +201,14 @@ def _transition(record: Mapping[str, Any], data: bytes) -> Transition:
             raise _fail("prev", "must be null when seq is 1", prev)
     elif not isinstance(prev, str) or not HASH_HEX_RE.fullmatch(prev):
         raise _fail("prev", "must be the previous entry's leaf hash in lowercase hex", prev)
-    event = _string(record, "event", CODE_RE, "an event name from the policy")
+    event = _name(record, "event", CODE_RE, "an event name from the policy")
     from_state = record["from"]
     if seq == 1:
         if from_state is not None:
             raise _fail("from", "must be null when seq is 1", from_state)
-    elif not isinstance(from_state, str) or not CODE_RE.fullmatch(from_state):
-        raise _fail("from", "must be a state code", from_state)
-    to_state = _string(record, "to", CODE_RE, "a state code")
+    else:
+        from_state = _name(record, "from", CODE_RE, "a state code")
+    to_state = _name(record, "to", CODE_RE, "a state code")
     actor_record = record["actor"]
     if not isinstance(actor_record, dict):
         raise _fail("actor", "must be an object {org, role, key?}", actor_record)
@@ -190,14 +216,14 @@ def _transition(record: Mapping[str, Any], data: bytes) -> Transition:
         _check_fields(actor_record, frozenset({"org", "role"}), frozenset({"key"}))
     except FormatError as exc:
         raise _fail(f"actor.{exc.evidence['path']}", exc.message.split(": ", 1)[1]) from exc
-    org = _string(actor_record, "org", ORG_RE, "an organisation code", within="actor.")
-    role = _string(actor_record, "role", CODE_RE, "a role name", within="actor.")
+    org = _name(actor_record, "org", ORG_RE, "an organisation code", within="actor.")
+    role = _name(actor_record, "role", CODE_RE, "a role name", within="actor.")
     key = actor_record.get("key")
     if "key" in actor_record and (not isinstance(key, str) or not KEY_ID_RE.fullmatch(key)):
         raise _fail("actor.key", "must be a registered key id", key)
     at = record["at"]
-    parse_at(at)
-    policy = _string(record, "policy", POLICY_ID_RE, "a policy id name@<12 hex>")
+    moment = parse_at(at)
+    policy = _name(record, "policy", POLICY_ID_RE, "a policy id name@<12 hex>")
     attrs = record["attrs"]
     if not isinstance(attrs, dict):
         raise _fail("attrs", "must be an object", attrs)
@@ -227,6 +253,7 @@ def _transition(record: Mapping[str, Any], data: bytes) -> Transition:
         attrs,
         payload,
         sig,
+        moment,
     )
 
 

@@ -19,6 +19,9 @@ from verifier.entry import KeyEntry, PolicyEntry, Transition
 from verifier.errors import PolicyViolation, VerificationError
 from verifier.policy import Policy, check_transition, parse_policy
 
+#: Most allowed (policy, state, event, from, to, role) combinations ``History`` remembers (then it starts over).
+MAX_REMEMBERED_TRANSITIONS = 4096
+
 
 class ChainBreak(VerificationError):
     """A ticket's entries do not form one chain: a gap, a fork, a wrong ``prev`` (step V7)."""
@@ -32,16 +35,20 @@ class ActorSignatureError(VerificationError):
     step = "V9"
 
 
-@dataclass
-class _Ticket:
+@dataclass(slots=True)
+class TicketHead:
+    """A ticket's last entry: its seq, leaf hash, the state it left the ticket in, and its index."""
+
     seq: int
     head: bytes
     state: str
     index: int
 
 
-@dataclass
-class _Key:
+@dataclass(slots=True)
+class ActorKeyState:
+    """An actor key as the log registered it, with the indices that registered and revoked it."""
+
     org: str
     public_key: bytes
     registered: int
@@ -52,11 +59,12 @@ class History:
     """The state a verifier keeps while it walks a log's entries in index order."""
 
     def __init__(self) -> None:
-        self.tickets: dict[str, _Ticket] = {}
+        self.tickets: dict[str, TicketHead] = {}
         self.policies: dict[str, tuple[int, Policy]] = {}
-        self.keys: dict[str, _Key] = {}
+        self.keys: dict[str, ActorKeyState] = {}
         self.transitions = 0
         self.signed = 0
+        self._allowed: set[tuple[str | None, ...]] = set()
 
     def add_policy(self, index: int, entry: PolicyEntry) -> None:
         if entry.id not in self.policies:
@@ -67,7 +75,7 @@ class History:
             assert entry.public_key is not None
             if entry.key in self.keys:
                 raise ActorSignatureError(f"actor key {entry.key!r} is registered twice", key=entry.key, index=index)
-            self.keys[entry.key] = _Key(entry.org, entry.public_key, index)
+            self.keys[entry.key] = ActorKeyState(entry.org, entry.public_key, index)
             return
         known = self.keys.get(entry.key)
         if known is None or known.revoked is not None:
@@ -119,6 +127,11 @@ class History:
                 known=sorted(self.policies),
             )
         last = self.tickets.get(entry.ticket)
+        current = last.state if last else None
+        # check_transition is a pure function of these values, and a log repeats few combinations of them.
+        allowed = (entry.policy, current, entry.event, entry.from_state, entry.to_state, entry.actor.role)
+        if allowed in self._allowed:
+            return
         try:
             check_transition(
                 published[1],
@@ -132,6 +145,9 @@ class History:
             raise PolicyViolation(
                 f"ticket {entry.ticket} seq {entry.seq}: {exc.message}", index=index, **exc.evidence
             ) from exc
+        if len(self._allowed) >= MAX_REMEMBERED_TRANSITIONS:
+            self._allowed.clear()
+        self._allowed.add(allowed)
 
     def check_signature(self, index: int, entry: Transition) -> None:
         """Step V9: a signed transition verifies with its actor's key, registered before it and not revoked."""
@@ -155,9 +171,17 @@ class History:
         except (InvalidSignature, binascii.Error, ValueError):
             raise ActorSignatureError(f"the signature by key {entry.actor.key!r} does not verify", **where) from None
 
-    def advance(self, index: int, entry: Transition) -> None:
-        """Take the transition as the ticket's new head (after the checks the caller chose to run)."""
-        self.tickets[entry.ticket] = _Ticket(entry.seq, entry.leaf_hash, entry.to_state, index)
+    def advance(self, index: int, entry: Transition, leaf: bytes | None = None) -> None:
+        """Take the transition as the ticket's new head (after the checks the caller chose to run).
+
+        ``leaf``: the entry's leaf hash, when the caller has it already.
+        """
+        head = leaf or entry.leaf_hash
+        last = self.tickets.get(entry.ticket)
+        if last is None:
+            self.tickets[entry.ticket] = TicketHead(entry.seq, head, entry.to_state, index)
+        else:
+            last.seq, last.head, last.state, last.index = entry.seq, head, entry.to_state, index
         self.transitions += 1
         self.signed += entry.sig is not None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 from verifier.entry import Transition, parse_at
 from verifier.errors import VerificationError
@@ -34,7 +35,7 @@ class AnchorTime:
     block_number: int
     timestamp: int
 
-    @property
+    @cached_property
     def moment(self) -> datetime:
         return datetime.fromtimestamp(self.timestamp, UTC)
 
@@ -58,8 +59,10 @@ def check_timeliness(index: int, entry: Transition, anchor: AnchorTime, policy: 
         TimelinessError: ``at`` is after the anchor's block time (beyond ``MAX_CLOCK_SKEW``), or the lag
             exceeds the policy's ``max_anchor_lag``.
     """
-    at = parse_at(entry.at)
+    at = entry.moment or parse_at(entry.at)
     lag = anchor.moment - at
+    if -lag <= MAX_CLOCK_SKEW and lag <= policy.max_anchor_lag:
+        return lag
     where = {
         "ticket": entry.ticket,
         "seq": entry.seq,
