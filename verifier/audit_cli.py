@@ -9,14 +9,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
+from verifier.audit_state import progress_path
 from verifier.bundle_check import verify_bundle
 from verifier.chain_view import ChainView
 from verifier.errors import FormatError
-from verifier.log_audit import audit_log
+from verifier.log_audit import SAVE_EVERY, Resumable, audit_log
 from verifier.report import Outcome, Report
 from verifier.seen import SeenCheckpoints, default_state_dir
 from verifier.sources.api import LogApi
@@ -119,22 +125,63 @@ def cmd_ticket(args: argparse.Namespace) -> int:
 
 
 class ProgressBar:
-    """A one-line progress display on standard error (only when it is a terminal, or when asked)."""
+    """A one-line progress display on standard error (only when it is a terminal, or when asked).
+
+    The first call gives where the audit starts (a resumed audit starts past 0), so the rate counts only
+    the entries this run checked.
+    """
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.started = time.monotonic()
         self.shown = 0.0
+        self.first: int | None = None
 
     def __call__(self, done: int, total: int) -> None:
         now = time.monotonic()
+        if self.first is None:
+            self.first, self.started = done, now
         if not self.enabled or (now - self.shown < 0.5 and done < total):
             return
         self.shown = now
-        rate = done / max(now - self.started, 1e-9)
+        rate = (done - self.first) / max(now - self.started, 1e-9)
         percent = 100 * done // max(total, 1)
+        resumed = f", resumed at {self.first:,}" if self.first else ""
         end = "\n" if done >= total else ""
-        print(f"\r  {done:,} / {total:,} entries ({percent}%), {rate:,.0f}/s", end=end, file=sys.stderr, flush=True)
+        line = f"\r  {done:,} / {total:,} entries ({percent}%), {rate:,.0f}/s{resumed}"
+        print(line, end=end, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def interruptible() -> Iterator[threading.Event]:
+    """An event that Ctrl-C sets (once; a second Ctrl-C interrupts as usual), for the audit to stop cleanly."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
+        print("\nhotline-verify: interrupted; saving progress (Ctrl-C again to abandon it)", file=sys.stderr)
+        signal.signal(signal.SIGINT, previous)
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def open_progress(args: argparse.Namespace, trust: Trust) -> Resumable:
+    """Where the audit's progress is kept; ``--restart`` discards it first."""
+    directory = Path(args.state_dir) if args.state_dir else default_state_dir()
+    resumable = Resumable(progress_path(directory, trust.origin), save_every=args.save_every)
+    if args.restart:
+        try:
+            resumable.path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot discard the saved progress {resumable.path}: {exc.strerror}") from exc
+    return resumable
 
 
 def cmd_log(args: argparse.Namespace) -> int:
@@ -142,16 +189,33 @@ def cmd_log(args: argparse.Namespace) -> int:
     chain = open_chain(args, required=True)
     assert chain is not None
     seen = load_seen(args, trust)
-    with open_api(args) as api:
+    resumable = open_progress(args, trust)
+    with open_api(args) as api, interruptible() as stop:
         bar = ProgressBar(args.progress or (not args.json and sys.stderr.isatty()))
-        report = audit_log(api, trust, chain, seen, progress=bar)
+        try:
+            report = audit_log(api, trust, chain, seen, progress=bar, resumable=resumable, stop=stop)
+        except FormatError as exc:
+            raise UsageError(f"{exc.message}; run again with --restart to discard the saved progress") from exc
+        except OSError as exc:
+            raise UsageError(f"cannot use the saved progress {resumable.path}: {exc}") from exc
     facts = report.facts
     if not args.json and "entries" in facts:
+        resumed = f" (resumed at entry {facts['resumed_from']:,})" if facts.get("resumed_from") else ""
         print(
             f"audited {facts['entries']:,} entries of {facts.get('tickets', 0):,} tickets, "
-            f"{facts.get('anchors', 0)} anchors, in {facts.get('seconds', 0)} s"
+            f"{facts.get('anchors', 0)} anchors, in {facts.get('seconds', 0)} s{resumed}"
         )
     return finish(report, seen, args.json)
+
+
+def positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text!r}")
+    return value
 
 
 def api_options() -> argparse.ArgumentParser:
@@ -213,4 +277,14 @@ def add_evidence_commands(commands: argparse._SubParsersAction[argparse.Argument
         "log", parents=[common, api_options()], help="audit the whole log: every entry, every anchor, every ticket"
     )
     log.add_argument("--progress", action="store_true", help="show progress even when standard error is no terminal")
+    log.add_argument(
+        "--restart", action="store_true", help="discard the progress saved by an earlier, interrupted audit"
+    )
+    log.add_argument(
+        "--save-every",
+        type=positive,
+        default=SAVE_EVERY,
+        metavar="N",
+        help=f"save progress in the state directory every N entries (default {SAVE_EVERY:,})",
+    )
     log.set_defaults(run=cmd_log)

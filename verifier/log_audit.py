@@ -4,38 +4,41 @@ The server's latest checkpoint (signed by a trusted key, V4) sets how far the au
 read page by page and folded into a compact range, so memory stays in the number of tickets, not of
 entries; at every size the chain anchored, and every size this verifier saw before, the recomputed root
 must be the one anchored (V5) or seen (V12), and at the end the checkpoint's (V3). Each transition is
-checked as it passes (V1, V7–V10). Progress is saved in the state directory so an interrupted audit
-resumes where it stopped.
+checked as it passes (V1, V7–V10). Progress is saved in the state directory (``verifier.audit_state``) every
+``save_every`` entries and when the audit stops early, so an interrupted audit resumes where it stopped; a
+resumed audit first proves that the server's log still extends the prefix audited before (a consistency
+proof from that size to the latest checkpoint, V12), so a server cannot rewrite what it served between runs.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from verifier.anchor_check import ChainAnchors
+from verifier.audit_state import AuditProgress, load_progress, save_progress
 from verifier.chain_view import AnchoredEvent, ChainView
 from verifier.checkpoint import Checkpoint, open_checkpoint
 from verifier.entry import parse_entry
 from verifier.entry_walk import EntryWalk
 from verifier.errors import SourceError, VerificationError
-from verifier.merkle import CompactRange, leaf_hash
-from verifier.report import STEPS, Report
+from verifier.merkle import CompactRange, leaf_hash, verify_consistency
+from verifier.prefetch import Page, Prefetch
+from verifier.report import STEPS, Report, StepResult
 from verifier.seen import SeenCheckpoints
 from verifier.trust import Trust
-
-
-class Page(Protocol):
-    @property
-    def entries(self) -> list[bytes]: ...
 
 
 class LogSource(Protocol):
     def entries(self, start: int, end: int | None = None) -> Page: ...
 
     def latest_checkpoint(self) -> str: ...
+
+    def consistency(self, size1: int, size2: int) -> Sequence[bytes]: ...
 
 
 Progress = Callable[[int, int], None]
@@ -91,8 +94,28 @@ def _chain(report: Report, chain: ChainView, trust: Trust) -> _Anchors | None:
     return _Anchors(events, head)
 
 
+#: Steps the entry walk runs, which an early stop leaves not run.
+WALK_STEPS = ("V1", "V3", "V7", "V8", "V9", "V10")
+#: How often, in entries, a full audit saves its progress by default.
+SAVE_EVERY = 100_000
+_WHAT = {"V3": "the latest checkpoint", "V5": "the on-chain anchor", "V12": "a checkpoint seen before"}
+_RESUME_WHAT = {**_WHAT, "V12": "the latest checkpoint"}
+
+
+@dataclass
+class Resumable:
+    """Where a full audit keeps its progress, and how often it saves it (in entries)."""
+
+    path: Path
+    save_every: int = SAVE_EVERY
+
+
 class LogAudit:
-    """One full audit of a log against its trust file, a chain, and what this verifier saw before."""
+    """One full audit of a log against its trust file, a chain, and what this verifier saw before.
+
+    With ``resumable`` the audit saves its progress and starts from saved progress; ``stop`` (an event set
+    by the CLI on Ctrl-C) ends it after the current page, progress saved, as INCOMPLETE.
+    """
 
     def __init__(
         self,
@@ -102,12 +125,17 @@ class LogAudit:
         seen: SeenCheckpoints | None,
         *,
         progress: Progress | None = None,
+        resumable: Resumable | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.source, self.trust, self.chain, self.seen = source, trust, chain, seen
-        self.progress = progress
+        self.progress, self.resumable, self.stop = progress, resumable, stop
         self.report = Report(f"log {trust.origin}")
         self.tree = CompactRange()
         self.expected: dict[int, tuple[str, bytes]] = {}
+        #: Sizes whose recomputed root was compared with an expected one (kept in the saved progress).
+        self.checked: dict[int, bytes] = {}
+        self._before_walk: dict[str, StepResult] = {}
 
     def _latest(self) -> Checkpoint | None:
         try:
@@ -137,44 +165,133 @@ class LogAudit:
                 self.expected[event.size] = ("V5", event.root)
         self.expected[checkpoint.tree_size] = ("V3", checkpoint.root_hash)
 
+    def _root_differs(self, size: int, calculated: bytes) -> None:
+        step, root = self.expected[size]
+        self.report.failed(
+            step,
+            f"the entries served do not build the tree of {_WHAT[step]} at size {size}",
+            size=size,
+            expected_root=root,
+            calculated_root=calculated,
+        )
+
     def _check_root(self) -> None:
-        step, root = self.expected[self.tree.size]
+        size = self.tree.size
         calculated = self.tree.root()
-        if calculated != root:
-            what = {"V3": "the latest checkpoint", "V5": "the on-chain anchor", "V12": "a checkpoint seen before"}
+        if calculated != self.expected[size][1]:
+            self._root_differs(size, calculated)
+        self.checked[size] = calculated
+
+    # -- resuming -----------------------------------------------------------------------------------
+
+    def _resume(self, walk: EntryWalk, checkpoint: Checkpoint) -> bool:
+        """Take up saved progress, once the server's log is shown to extend it; False if it does not."""
+        saved = load_progress(self.resumable.path, self.trust) if self.resumable else None
+        if saved is None or saved.tree.size == 0:
+            return True
+        size, root = saved.tree.size, saved.tree.root()
+        report = self.report
+        if size > checkpoint.tree_size:
+            report.failed(
+                "V12",
+                f"the log's latest checkpoint is at size {checkpoint.tree_size}, but this verifier audited {size} "
+                "entries of it before: the log was rolled back",
+                size=checkpoint.tree_size,
+                audited_size=size,
+            )
+            return False
+        checked = saved.checked
+        try:
+            if not self._consistent(size, root, checkpoint.tree_size, checkpoint.root_hash, "V12"):
+                return False
+            # Roots expected at sizes the saved audit passed: anchored (or seen) since, or never compared.
+            for expected_size, (step, expected_root) in sorted(self.expected.items()):
+                if expected_size > size or expected_size == checkpoint.tree_size:
+                    continue
+                if checked.get(expected_size) != expected_root:
+                    if not self._consistent(expected_size, expected_root, size, root, step):
+                        return False
+                    checked[expected_size] = expected_root
+        except SourceError as exc:
+            for step in WALK_STEPS:
+                report.not_run(step, f"a consistency proof to resume from entry {size} could not be fetched: {exc}")
+            return False
+        self.tree, self.checked = saved.tree, checked
+        saved.resume(walk, report)
+        report.facts["resumed_from"] = size
+        return True
+
+    def _consistent(self, size1: int, root1: bytes, size2: int, root2: bytes, step: str) -> bool:
+        """Whether the tree of ``size2`` extends the one of ``size1`` (RFC 9162 §2.1.4); else ``step`` fails.
+
+        For V12 the older tree is the audited prefix and the newer the latest checkpoint; otherwise the
+        older is an anchor's (V5) or a seen checkpoint's tree, and the newer the audited prefix.
+
+        Raises:
+            SourceError: the consistency proof could not be fetched.
+        """
+        try:
+            proof = self.source.consistency(size1, size2) if size1 < size2 else []
+            verify_consistency(size1, size2, proof, root1, root2)
+        except VerificationError as exc:
+            audited, other = "the entries audited before", _RESUME_WHAT[step]
+            older, newer = (audited, other) if step == "V12" else (other, audited)
             self.report.failed(
                 step,
-                f"the entries served do not build the tree of {what[step]} at size {self.tree.size}",
-                size=self.tree.size,
-                expected_root=root,
-                calculated_root=calculated,
+                f"the tree of {newer} (size {size2}) does not extend the tree of {older} (size {size1}): "
+                "the log was rewritten",
+                size1=size1,
+                size2=size2,
+                root1=root1,
+                root2=root2,
+                reason=exc.message,
             )
-
-    def _walk(self, walk: EntryWalk, size: int) -> bool:
-        """Fetch and check entries up to ``size``; False if the source failed."""
-        while self.tree.size < size:
-            start = self.tree.size
-            try:
-                page = self.source.entries(start, size)
-            except SourceError as exc:
-                for step in ("V1", "V3", "V7", "V8", "V9", "V10"):
-                    self.report.not_run(step, f"entries from {start} could not be fetched: {exc}")
-                return False
-            if not page.entries:
-                self.report.failed("V3", f"the log serves no entry {start}, below its checkpoint's size {size}")
-                return False
-            for data in page.entries[: size - start]:
-                index = self.tree.size
-                self.tree.append(leaf_hash(data))
-                try:
-                    walk.feed(index, parse_entry(data))
-                except VerificationError as exc:
-                    self.report.failed(exc.step or "V1", f"entry {index}: {exc.message}", index=index)
-                if self.tree.size in self.expected:
-                    self._check_root()
-            if self.progress is not None:
-                self.progress(self.tree.size, size)
+            return False
         return True
+
+    def _save(self, walk: EntryWalk) -> None:
+        if self.resumable is None:
+            return
+        changed = [r for step, r in self.report.results.items() if self._before_walk.get(step) is not r]
+        document = AuditProgress.capture(self.tree, self.checked, walk, changed)
+        save_progress(self.resumable.path, self.trust.origin, self.trust, document)
+
+    # -- the walk -----------------------------------------------------------------------------------
+
+    def _walk(self, walk: EntryWalk, size: int) -> str | None:
+        """Fetch and check entries up to ``size``; return why the walk ended early, or ``None``."""
+        tree, expected, feed, stop = self.tree, self.expected, walk.feed, self.stop
+        every = self.resumable.save_every if self.resumable else 0
+        saved_at = tree.size
+        if self.progress is not None:
+            self.progress(tree.size, size)
+        with Prefetch(self.source.entries, tree.size, size) as pages:
+            try:
+                for start, entries in pages:
+                    if not entries:
+                        message = f"the log serves no entry {start}, below its checkpoint's size {size}"
+                        self.report.failed("V3", message)
+                        return message
+                    for data in entries[: size - start]:
+                        index = tree.size
+                        leaf = leaf_hash(data)
+                        tree.append(leaf)
+                        try:
+                            feed(index, parse_entry(data), leaf)
+                        except VerificationError as exc:
+                            self.report.failed(exc.step or "V1", f"entry {index}: {exc.message}", index=index)
+                        if index + 1 in expected:
+                            self._check_root()
+                    if self.progress is not None:
+                        self.progress(tree.size, size)
+                    if every and tree.size - saved_at >= every:
+                        self._save(walk)
+                        saved_at = tree.size
+                    if stop is not None and stop.is_set() and tree.size < size:
+                        return f"interrupted at entry {tree.size:,}; run again to resume"
+            except SourceError as exc:
+                return f"entries from {tree.size} could not be fetched: {exc}; run again to resume"
+        return None if tree.size >= size else f"the log served entries only up to {tree.size}"
 
     def run(self) -> Report:
         report = self.report
@@ -190,30 +307,55 @@ class LogAudit:
         self._expect(checkpoint, anchors)
         chain_anchors = ChainAnchors(self.chain, self.trust, list(anchors.events)) if anchors else None
         walk = EntryWalk(report, self.trust.origin, chain_anchors)
+        self._before_walk = dict(report.results)
         started = time.monotonic()
-        if self._walk(walk, checkpoint.tree_size):
+        if not self._resume(walk, checkpoint):
+            for step in WALK_STEPS:
+                report.not_run(step, "the saved progress could not be resumed")
+            return self._facts(checkpoint, anchors, started)
+        stopped = self._walk(walk, checkpoint.tree_size)
+        self._keep_progress(walk, stopped)
+        if stopped is None:
             walk.finish()
             report.passed("V1", f"{self.tree.size} entries well-formed")
             report.passed("V3", f"the {self.tree.size} entries build the latest checkpoint's tree")
+        else:
+            for step in WALK_STEPS:
+                report.not_run(step, stopped)
         report.passed("V2", "every leaf hash recomputed from the entry bytes")
         anchored = len(anchors.events) if anchors else 0
         report.passed("V5", f"{anchored} on-chain anchor(s), each the recomputed root at its size")
         report.passed("V11", "a log audit discloses nothing")
         if self.seen is not None:
-            if report.ok("V12"):
+            if report.ok("V12") and stopped is None:
                 self.seen.remember(checkpoint.tree_size, checkpoint.root_hash)
             report.passed("V12", f"agrees with {len(self.seen.roots)} checkpoint(s) seen before")
         else:
             report.not_run("V12", "no state directory: earlier checkpoints are unknown")
-        elapsed = time.monotonic() - started
-        report.facts.update(
+        return self._facts(checkpoint, anchors, started)
+
+    def _keep_progress(self, walk: EntryWalk, stopped: str | None) -> None:
+        """Save the progress of an audit that stopped early or passed so far; forget that of a failed one.
+
+        A finished audit that failed is no prefix to build on, so the next run starts over; an audit cut
+        short keeps what it found, failures included, for the next run to finish.
+        """
+        if self.resumable is None:
+            return
+        if self.report.first_failure is None or (stopped is not None and self.report.ok("V3")):
+            self._save(walk)
+        else:
+            self.resumable.path.unlink(missing_ok=True)
+
+    def _facts(self, checkpoint: Checkpoint, anchors: _Anchors | None, started: float) -> Report:
+        self.report.facts.update(
             entries=self.tree.size,
             tree_size=checkpoint.tree_size,
             root=checkpoint.root_hash,
-            anchors=anchored,
-            seconds=round(elapsed, 3),
+            anchors=len(anchors.events) if anchors else 0,
+            seconds=round(time.monotonic() - started, 3),
         )
-        return report
+        return self.report
 
 
 def audit_log(
@@ -223,6 +365,13 @@ def audit_log(
     seen: SeenCheckpoints | None,
     *,
     progress: Progress | None = None,
+    resumable: Resumable | None = None,
+    stop: threading.Event | None = None,
 ) -> Report:
-    """Run a full audit; the report's facts hold entries, tickets, anchors and the time taken."""
-    return LogAudit(source, trust, chain, seen, progress=progress).run()
+    """Run a full audit; the report's facts hold entries, tickets, anchors and the time taken.
+
+    Raises:
+        FormatError: the saved progress in ``resumable.path`` is damaged (run with it removed).
+        OSError: the saved progress cannot be read or written.
+    """
+    return LogAudit(source, trust, chain, seen, progress=progress, resumable=resumable, stop=stop).run()
