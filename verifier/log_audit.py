@@ -96,8 +96,9 @@ def _chain(report: Report, chain: ChainView, trust: Trust) -> _Anchors | None:
 
 #: Steps the entry walk runs, which an early stop leaves not run.
 WALK_STEPS = ("V1", "V3", "V7", "V8", "V9", "V10")
-#: How often, in entries, a full audit saves its progress by default.
-SAVE_EVERY = 100_000
+#: How often, in entries, a full audit saves its progress by default (a save of 125,000 tickets' state takes
+#: ~0.5 s; Ctrl-C and an unreachable API save at once whatever this is).
+SAVE_EVERY = 250_000
 _WHAT = {"V3": "the latest checkpoint", "V5": "the on-chain anchor", "V12": "a checkpoint seen before"}
 _RESUME_WHAT = {**_WHAT, "V12": "the latest checkpoint"}
 
