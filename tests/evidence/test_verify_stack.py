@@ -54,6 +54,12 @@ def test_bundle_ticket_and_log_verify_against_the_running_stack(stack: Stack, tm
     checked = run("verifier.cli", "bundle", str(bundle), env=env)
     assert checked.returncode == 0 and checked.stdout.startswith("OK: bundle"), checked.stdout + checked.stderr
 
+    export = tmp_path / "export.json"
+    exported = run("api.cli", "export", "--data", str(data), "--from", "2020-01-01", "--out", str(export))
+    assert exported.returncode == 0 and "recorded in the log" in exported.stdout, exported.stdout + exported.stderr
+    checked = run("verifier.cli", "bundle", str(export), env=env)
+    assert checked.returncode == 0 and "V13 passed" in checked.stdout, checked.stdout + checked.stderr
+
     env |= {"HOTLINE_VERIFY_API": stack.url, "HOTLINE_VERIFY_TOKEN": token}
     checked = run("verifier.cli", "ticket", ticket, env=env)
     assert checked.returncode == 0 and checked.stdout.startswith(f"OK: ticket {ticket}"), checked.stdout
@@ -61,7 +67,7 @@ def test_bundle_ticket_and_log_verify_against_the_running_stack(stack: Stack, tm
     audited = run("verifier.cli", "log", env=env)
     assert audited.returncode == 0, audited.stdout + audited.stderr
     first, summary = audited.stdout.splitlines()[:2]
-    assert first.startswith("audited ") and " entries of 12 tickets" in first, audited.stdout
+    assert first.startswith("audited ") and " entries of 12 tickets" in first, audited.stdout  # and the export entry
     assert summary.startswith("OK: log 12345.hangzhou.gov.cn/ledger/v1"), audited.stdout
     again = run("verifier.cli", "log", "--json", env=env)
     assert again.returncode == 0 and json.loads(again.stdout)["outcome"] == "VERIFIED", again.stdout
