@@ -17,20 +17,10 @@ from ledger.anchoring.deployment import Deployment
 from ledger.arguments import positive_int
 from ledger.bundles import ticket_bundle
 from ledger.config import DataDir
-from ledger.exports import ExportFilter, write_export
-from ledger.keys import load_or_create_operator_key
+from ledger.exports import ExportFilter, exporter_key, write_export
 from ledger.service import Ledger
 from verifier.note import NoteSigner
 from verifier.trust import ChainPlace, Trust, log_id_of
-
-EXPORTER_KEY_FILE = "exporter.skey"
-
-
-def exporter_key(data: DataDir, ledger: Ledger, *, development: bool) -> NoteSigner:
-    """The key that signs exports (``DIR/keys/exporter.skey``, created on first use)."""
-    return load_or_create_operator_key(
-        data.keys / EXPORTER_KEY_FILE, f"{ledger.origin}/export", development=development
-    )
 
 
 def build_trust(

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import secrets
 import tempfile
 from collections import Counter
@@ -31,7 +32,9 @@ from ledger.bundles import (
     needs,
     proven,
 )
+from ledger.config import DataDir
 from ledger.errors import LedgerError, LogStateError
+from ledger.keys import load_or_create_operator_key
 from ledger.service import Ledger
 from verifier.bundle import BUNDLE_V1, Disclosure, ExportManifest, issued_message
 from verifier.canonical import canonical_bytes
@@ -44,6 +47,17 @@ PAGE = 5000
 CHUNK = 1 << 20
 
 Progress = Callable[[str, int, int], None]
+
+
+EXPORTER_KEY_FILE = "exporter.skey"
+#: Export ids as ``write_export`` makes them (and as paths and URLs may carry them).
+EXPORT_ID_RE = re.compile(r"export-[0-9]{14}-[0-9a-f]{8}")
+
+
+def exporter_key(data: DataDir, ledger: Ledger, *, development: bool) -> NoteSigner:
+    """The key that signs exports (``DIR/keys/exporter.skey``, created on first use)."""
+    path = data.keys / EXPORTER_KEY_FILE
+    return load_or_create_operator_key(path, f"{ledger.origin}/export", development=development)
 
 
 class ExportRefused(LedgerError):

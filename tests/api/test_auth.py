@@ -19,6 +19,8 @@ ENDPOINTS: list[tuple[str, str, str, Any, str | None]] = [
     ("GET", "/v1/proofs/consistency", "/v1/proofs/consistency?from=1&to=1", None, "audit"),
     ("GET", "/v1/checkpoints/{size}", "/v1/checkpoints/1", None, "audit"),
     ("POST", "/v1/payloads/{commitment}/erase", "/v1/payloads/{commitment}/erase", None, "admin"),
+    ("POST", "/v1/exports", "/v1/exports", {"tickets": [TICKET]}, "export"),
+    ("GET", "/v1/exports/{export_id}", "/v1/exports/export-20260101000000-00000000", None, "export"),
     ("GET", "/v1/checkpoint", "/v1/checkpoint", None, None),
     ("GET", "/v1/anchors", "/v1/anchors", None, None),
     ("GET", "/v1/policies", "/v1/policies", None, None),
