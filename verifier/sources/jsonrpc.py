@@ -14,6 +14,7 @@ wins over an unavailable endpoint when at least two other endpoints answered dif
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -26,6 +27,12 @@ T = TypeVar("T")
 
 #: Largest JSON-RPC answer read from an endpoint, in bytes: a node cannot make the verifier read without end.
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
+#: Deepest nesting of arrays and objects in an answer (a list of logs is 3 deep). The check runs before parsing:
+#: ``json`` recurses in C, and a process whose recursion limit was raised (py_ecc raises it to 100,000 when
+#: imported) would overflow the C stack on an answer like ``[[[[…`` instead of raising RecursionError.
+MAX_ANSWER_DEPTH = 32
+
+_JSON_SPECIAL = re.compile(rb'[\[\]{}"\\]')
 
 
 class JsonRpcEndpoints:
@@ -115,6 +122,10 @@ class JsonRpcEndpoints:
     @staticmethod
     def _envelope(raw: bytes, request_id: int, url: str, method: str) -> dict[str, Any]:
         """The checked JSON-RPC 2.0 response object: the right id, and exactly one of result and error."""
+        if nested_deeper_than(raw, MAX_ANSWER_DEPTH):
+            raise MalformedChainAnswer(
+                f"the answer nests arrays and objects deeper than {MAX_ANSWER_DEPTH}", url=url, method=method
+            )
         try:
             reply = json.loads(raw)
         except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors.
@@ -246,6 +257,35 @@ class JsonRpcEndpoints:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def nested_deeper_than(raw: bytes, limit: int) -> bool:
+    """Whether the JSON text ``raw`` nests arrays and objects more than ``limit`` deep (brackets inside strings
+    do not count). Linear in the number of brackets, quotes and backslashes; invalid JSON gives some answer."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth = 0
+    in_string = False
+    escaped = -1
+    for match in _JSON_SPECIAL.finditer(raw):
+        position = match.start()
+        if position == escaped:
+            continue
+        char = raw[position]
+        if in_string:
+            if char == 0x5C:  # A backslash: the next character is escaped.
+                escaped = position + 1
+            elif char == 0x22:
+                in_string = False
+        elif char == 0x22:
+            in_string = True
+        elif char in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in (0x5D, 0x7D):
+            depth -= 1
+    return False
 
 
 def raise_failures(failures: list[ChainUnavailable]) -> None:
