@@ -7,9 +7,12 @@ The node is a real HTTP server (tests/verifier/sources/rpc_server.py) whose answ
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.verifier.sources.rpc_server import Script, ScriptedNode, envelope, raw, results
@@ -255,6 +258,24 @@ def test_removed_logs_are_left_out_and_logs_come_in_chain_order() -> None:
 def test_bad_arguments_are_the_callers_error_not_the_nodes(arguments: tuple[Any, ...]) -> None:
     with pytest.raises(ValueError):
         read_with(call_answer("0x"), lambda r: r.anchored_at(*arguments))
+
+
+def test_a_client_passed_in_is_used_and_left_open() -> None:
+    with ScriptedNode(results(eth_chainId="0x3039")) as node, httpx.Client() as client:
+        with ChainReader([node.url], client=client) as reader:
+            assert reader.chain_id() == 12345
+        assert not client.is_closed
+        assert client.post(node.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}).status_code == 200
+
+
+def test_the_chain_adapter_loads_neither_web3_nor_the_server_stack() -> None:
+    code = (
+        "import sys, verifier.sources.chain; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'web3', 'eth_utils', 'eth_abi', 'eth_account', 'sqlalchemy', 'fastapi', 'ledger', 'api'}))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
 
 
 @pytest.mark.parametrize("urls", [[], "http://127.0.0.1:1", ["ftp://x"], ["http://a", "http://a"], ["not a url"]])
