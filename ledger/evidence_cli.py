@@ -104,6 +104,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         tickets=tuple(args.ticket or ()),
         states=tuple(args.state or ()),
         disclose=args.disclose,
+        reason=args.reason,
     )
     result = write_export(ledger, chosen, args.out, signer=signer, by=args.by, progress=_Progress())
     report_file = args.report or args.out.with_name(args.out.name.removesuffix(".json") + ".report.html")
@@ -166,6 +167,7 @@ def add_evidence_parsers(
     export.add_argument(
         "--disclose", action="store_true", help="include payloads with their salts (personal data: only on request)"
     )
+    export.add_argument("--reason", help="why (e.g. the regulator's request number); recorded with the export")
     export.add_argument("--by", default="operator", help="who exports, as recorded in the log (default operator)")
     export.add_argument("--out", type=Path, required=True, help="the bundle file to write")
     export.add_argument("--report", type=Path, help="the HTML report to write (default: beside the bundle)")

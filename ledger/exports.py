@@ -43,6 +43,8 @@ from verifier.note import NoteSigner
 
 #: Entries read per page while selecting tickets.
 PAGE = 5000
+#: Longest reason an export may give (it is recorded in the log: no personal data belongs there).
+MAX_REASON = 200
 #: Bytes copied at a time while assembling the bundle.
 CHUNK = 1 << 20
 
@@ -77,9 +79,11 @@ class ExportFilter:
     tickets: tuple[str, ...] = ()
     states: tuple[str, ...] = ()
     disclose: bool = False
+    reason: str | None = None
 
     def document(self) -> dict[str, Any]:
         return {
+            "reason": self.reason,
             "org": self.org,
             "from": self.start.isoformat() if self.start else None,
             "to": self.end.isoformat() if self.end else None,
@@ -89,6 +93,8 @@ class ExportFilter:
         }
 
     def check(self) -> None:
+        if self.reason is not None and not 0 < len(self.reason) <= MAX_REASON:
+            raise ExportRefused(f"the reason must be 1 to {MAX_REASON} characters")
         if self.start and self.end and self.start > self.end:
             raise ExportRefused(f"the period starts ({self.start}) after it ends ({self.end})")
 

@@ -63,7 +63,7 @@ class ReportContext:
 
 
 def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Sequence[int] = ()) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers) if any(headers) else ""
     body = []
     for row in rows:
         cells = []
@@ -71,7 +71,8 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Seque
             css = ' class="n"' if position in numeric else ""
             cells.append(f"<td{css}>{value}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    thead = f"<thead><tr>{head}</tr></thead>" if head else ""
+    return f"<table>{thead}<tbody>{''.join(body)}</tbody></table>"
 
 
 def _bars(title: str, items: Sequence[tuple[str, float, str]], *, maximum: float) -> str:

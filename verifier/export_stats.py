@@ -25,22 +25,23 @@ LAG_BUCKETS = (5, 30, 60, 300, 3600)
 AnchoredTime = Callable[[int], datetime | None]
 
 
-def notable(entry: Transition) -> str | None:
-    """Which notable kind an entry is, if any."""
-    if entry.event == "request_return":
-        return "returns"
-    if entry.event == "request_extension":
-        return "extensions"
-    if entry.event == "urge":
-        return "urges"
-    if entry.event == "supervise":
-        level = entry.attrs.get("level")
-        return {"yellow": "yellow_cards", "red": "red_cards"}.get(level) if isinstance(level, str) else None
-    if entry.event == "visit_dissatisfied":
-        return "dissatisfied"
+def notable(entry: Transition) -> list[str]:
+    """The notable kinds an entry counts as (a dissatisfied callback also sends the ticket to rework)."""
+    kinds = []
+    simple = {
+        "request_return": "returns",
+        "request_extension": "extensions",
+        "urge": "urges",
+        "visit_dissatisfied": "dissatisfied",
+    }
+    if entry.event in simple:
+        kinds.append(simple[entry.event])
+    level = entry.attrs.get("level")
+    if entry.event == "supervise" and level in ("yellow", "red"):
+        kinds.append(f"{level}_cards")
     if entry.to_state == "rework" and entry.from_state != "rework":
-        return "rework"
-    return None
+        kinds.append("rework")
+    return kinds
 
 
 @dataclass
@@ -164,8 +165,7 @@ def compute_stats(
         anchored = anchored_time(index)
         if anchored is not None:
             stats.lags.append(max(0.0, (anchored - parse_at(entry.at)).total_seconds()))
-        kind = notable(entry)
-        if kind is not None:
+        for kind in notable(entry):
             stats.counts[kind] += 1
             stats.department(org).counts[kind] += 1
         policy = policies.get(entry.policy)
