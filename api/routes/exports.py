@@ -18,13 +18,13 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import require
 from api.errors import ApiProblem, problem_responses
 from api.services import ServicesDep
-from ledger.exports import EXPORT_ID_RE, ExportFilter, write_export
+from ledger.exports import EXPORT_ID_RE, MAX_FILTER_TICKETS, ExportFilter, write_export
 from ledger.records import StoredApiKey
 from verifier.entry import ORG_RE, TICKET_RE
 from verifier.names import CODE_RE
 
 router = APIRouter(prefix="/v1", tags=["exports"])
-MAX_TICKETS = 10_000
+MAX_TICKETS = MAX_FILTER_TICKETS
 
 
 def _pattern(regex: object) -> str:
