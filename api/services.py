@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from api.backlog import BacklogMonitor
 from api.group_commit import GroupCommitter
+from api.lockout import Lockout
 from api.metrics import Metrics
 from api.ratelimit import RateLimiter
 from api.settings import Settings
@@ -28,6 +29,7 @@ class Services:
     backlog: BacklogMonitor
     public_limiter: RateLimiter
     query_code_limiter: RateLimiter
+    query_code_lockout: Lockout
 
     @classmethod
     def open(cls, settings: Settings, metrics: Metrics) -> Services:
@@ -59,6 +61,7 @@ class Services:
             backlog=backlog,
             public_limiter=RateLimiter(settings.public_rate_per_second, settings.public_burst),
             query_code_limiter=RateLimiter(settings.query_code_rate_per_minute / 60, settings.query_code_burst),
+            query_code_lockout=Lockout(settings.query_code_max_failures, settings.query_code_lockout_seconds),
         )
 
     def close(self) -> None:
