@@ -19,7 +19,7 @@ from verifier.calendar import Duration
 from verifier.entry import Transition, parse_at, parse_entry
 from verifier.policy import Policy
 
-_UNITS = {"m": Label("分钟", " minutes"), "h": Label("小时", " hours"), "wd": Label("个工作日", " working days")}
+_UNITS = {"m": Label("分钟", " minute"), "h": Label("小时", " hour"), "wd": Label("个工作日", " working day")}
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,8 @@ class Timeline:
 
 def _within(duration: Duration) -> Label:
     unit = _UNITS[duration.unit]
-    return Label(f"{duration.amount}{unit.zh}", f"{duration.amount}{unit.en}")
+    plural = "s" if duration.amount != 1 else ""
+    return Label(f"{duration.amount}{unit.zh}", f"{duration.amount}{unit.en}{plural}")
 
 
 def _state(policy: Policy, code: str) -> Label:

@@ -179,9 +179,13 @@ async function lookup(event) {
     });
     const page = new DOMParser().parseFromString(await response.text(), "text/html");
     const fresh = page.getElementById("result");
+    // The server's "incomplete" speaks for a page without scripts; here the check is about to run.
+    const status = fresh.querySelector("#verification-status");
+    if (status) status.dataset.state = "checking";
     const result = document.getElementById("result");
     result.replaceChildren(...fresh.childNodes);
-    result.focus();
+    result.focus({ preventScroll: true });
+    result.scrollIntoView({ block: "start" });
     if (document.getElementById("timeline")) await verify(code);
   } catch {
     const result = document.getElementById("result");
