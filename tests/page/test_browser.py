@@ -124,6 +124,31 @@ def _marks(page: Page) -> list[str]:
     return [str(m) for m in page.locator("#timeline .mark").evaluate_all("els => els.map(e => e.dataset.mark)")]
 
 
+#: Every visible text's contrast against its background (WCAG 2.x relative luminance): those below 4.5:1.
+LOW_CONTRAST = """() => {
+  const rgb = (c) => c.match(/[\\d.]+/g).map(Number);
+  const lum = (c) => {
+    const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length < 4 || c[3] > 0) return c;
+    }
+    return [255, 255, 255];
+  };
+  const low = [];
+  for (const el of document.querySelectorAll("body *")) {
+    if (!el.offsetParent || ![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+    const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(background(el))].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    if (ratio < 4.5) low.push(`${el.tagName}.${el.className} ${ratio.toFixed(2)}: ${el.textContent.slice(0, 30)}`);
+  }
+  return low;
+}"""
+
+
 def _shoot(page: Page, path: Path) -> None:
     """A full-page screenshot, and one of the first screen (``*-screen.png``, what the README shows)."""
     page.screenshot(path=str(path), full_page=True)
@@ -147,6 +172,7 @@ def test_a_correct_ticket_ends_verified(demo: Demo, browser: Browser, artifacts:
         assert demo.code not in page.url and demo.code not in page.content()
         # Readable at 360 px: nothing wider than the screen.
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        assert page.evaluate(LOW_CONTRAST) == []  # WCAG AA for normal text, in every state shown
         _shoot(page, artifacts / f"citizen-{name}-zh.png")
         page.click("#lang-toggle")  # English, in place: the verified result stays
         assert "Verified in your browser" in page.inner_text("#verification-status")
