@@ -111,13 +111,14 @@ class Ledger:
         (as its keyed hash) in the same transaction and returned once, on the opening receipt.
 
         Raises:
-            LedgerError: see ``TransitionSequencer.sequence``; then nothing was recorded.
+            LedgerError: see ``TransitionSequencer.prepare`` and ``sequence``; then nothing was recorded.
         """
+        prepared = self._sequencer.prepare(requests)
         with self.store.writing() as view:
             head = self._lock(view)
             self._refresh_policies(view, requests)
             batch = PendingBatch(head)
-            receipts = self._sequencer.sequence(view, batch, requests)
+            receipts = self._sequencer.sequence(view, batch, prepared)
             if query_codes is not None:
                 receipts = query_codes.issue(view, receipts)
             if batch.entries:
@@ -238,7 +239,7 @@ class Ledger:
                 attrs={"erased": commitment, "reason": reason},
             )
             batch = PendingBatch(head)
-            receipt = self._sequencer.sequence(view, batch, [request])[0]
+            receipt = self._sequencer.sequence(view, batch, self._sequencer.prepare([request]))[0]
             view.delete_payload(commitment)
             batch.write(view)
         return receipt
