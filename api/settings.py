@@ -11,6 +11,7 @@
 | ``HOTLINE_CHAIN_ID``, ``HOTLINE_CONTRACT_ADDRESS`` | the anchoring chain and CheckpointAnchor contract |
 | ``HOTLINE_ANCHOR_KEY_FILE``, ``…_PASSWORD`` | the anchor worker's keystore (checked here, never opened) |
 | ``HOTLINE_MAX_PENDING_ENTRIES`` | refuse submissions (503) while more entries than this await anchoring; 0: never |
+| ``HOTLINE_API_KEY_CACHE_SECONDS`` | trust a key found active this long without reading it again (default 1, 0 never) |
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ class Settings(BaseSettings):
     group_max_requests: int = Field(default=1000, ge=1)
     group_max_wait_ms: float = Field(default=2.0, ge=0)
 
+    #: A revocation made in another process (replica, CLI) takes effect within this many seconds.
+    api_key_cache_seconds: float = Field(default=1.0, ge=0)
     public_rate_per_second: float = Field(default=20.0, gt=0)
     public_burst: int = Field(default=60, ge=1)
     query_code_rate_per_minute: float = Field(default=10.0, gt=0)
