@@ -111,7 +111,7 @@ class ReadView:
         if not wanted:
             return {}
         found = driver_sql.rows_where_in(self._conn, _ENTRY_COLUMNS, "transition_id", wanted)
-        return {row.transition_id: _entry(row) for row in found}
+        return {row[4]: StoredEntry(*row) for row in found}
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         row = self._conn.execute(select(checkpoints).order_by(checkpoints.c.tree_size.desc()).limit(1)).first()
