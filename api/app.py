@@ -16,8 +16,9 @@ from api.errors import PROBLEM_COMPONENT, install_error_handlers
 from api.logs import configure_logging
 from api.metrics import Metrics
 from api.middleware import BodyLimit, RequestMetrics
+from api.page.routes import install_page
 from api.production import refuse_development_keys
-from api.routes import log, meta, payloads, tickets, transitions
+from api.routes import exports, log, meta, payloads, tickets, transitions
 from api.schemas import Problem
 from api.services import Services
 from api.settings import Settings
@@ -58,8 +59,9 @@ def create_app(settings: Settings) -> FastAPI:
     app = HotlineApi(title="hotline-ledger", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.metrics = metrics
     install_error_handlers(app)
-    for module in (transitions, tickets, log, payloads, meta):
+    for module in (transitions, tickets, log, payloads, exports, meta):
         app.include_router(module.router)
+    install_page(app)  # the citizen's query page at / (issue 6)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=metrics)
     return app

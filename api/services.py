@@ -9,13 +9,16 @@ from fastapi import Depends, Request
 
 from api.backlog import BacklogMonitor
 from api.group_commit import GroupCommitter
+from api.lockout import Lockout
 from api.metrics import Metrics
 from api.ratelimit import RateLimiter
 from api.settings import Settings
 from ledger.api_keys import ApiKeys
 from ledger.config import DEFAULT_ORIGIN, DataDir
+from ledger.exports import exporter_key
 from ledger.query_codes import KEY_FILE, QueryCodeKey
 from ledger.service import Ledger
+from verifier.note import NoteSigner
 
 
 @dataclass
@@ -28,6 +31,8 @@ class Services:
     backlog: BacklogMonitor
     public_limiter: RateLimiter
     query_code_limiter: RateLimiter
+    exporter: NoteSigner
+    query_code_lockout: Lockout
 
     @classmethod
     def open(cls, settings: Settings, metrics: Metrics) -> Services:
@@ -54,11 +59,13 @@ class Services:
             settings=settings,
             ledger=ledger,
             committer=committer,
-            api_keys=ApiKeys.of(ledger.store),
+            api_keys=ApiKeys.of(ledger.store, cache_seconds=settings.api_key_cache_seconds),
             query_codes=query_codes,
             backlog=backlog,
             public_limiter=RateLimiter(settings.public_rate_per_second, settings.public_burst),
             query_code_limiter=RateLimiter(settings.query_code_rate_per_minute / 60, settings.query_code_burst),
+            exporter=exporter_key(data, ledger, development=settings.development),
+            query_code_lockout=Lockout(settings.query_code_max_failures, settings.query_code_lockout_seconds),
         )
 
     def close(self) -> None:

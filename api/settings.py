@@ -11,6 +11,9 @@
 | ``HOTLINE_CHAIN_ID``, ``HOTLINE_CONTRACT_ADDRESS`` | the anchoring chain and CheckpointAnchor contract |
 | ``HOTLINE_ANCHOR_KEY_FILE``, ``…_PASSWORD`` | the anchor worker's keystore (checked here, never opened) |
 | ``HOTLINE_MAX_PENDING_ENTRIES`` | refuse submissions (503) while more entries than this await anchoring; 0: never |
+| ``HOTLINE_PUBLIC_RPC_URL`` | the chain endpoint citizens' browsers read anchors from (default: the first RPC URL) |
+| ``HOTLINE_QUERY_CODE_MAX_FAILURES``, ``…_LOCKOUT_SECONDS`` | lockout after wrong codes (per ticket, client) |
+| ``HOTLINE_API_KEY_CACHE_SECONDS`` | trust a key found active this long without reading it again (default 1, 0 never) |
 """
 
 from __future__ import annotations
@@ -51,10 +54,15 @@ class Settings(BaseSettings):
     group_max_requests: int = Field(default=1000, ge=1)
     group_max_wait_ms: float = Field(default=2.0, ge=0)
 
+    #: A revocation made in another process (replica, CLI) takes effect within this many seconds.
+    api_key_cache_seconds: float = Field(default=1.0, ge=0)
     public_rate_per_second: float = Field(default=20.0, gt=0)
     public_burst: int = Field(default=60, ge=1)
     query_code_rate_per_minute: float = Field(default=10.0, gt=0)
     query_code_burst: int = Field(default=10, ge=1)
+    query_code_max_failures: int = Field(default=5, ge=1)
+    query_code_lockout_seconds: float = Field(default=900.0, gt=0)
+    public_rpc_url: str | None = None
     rpc_timeout_seconds: float = Field(default=3.0, gt=0)
     log_level: str = "INFO"
 
@@ -68,3 +76,8 @@ class Settings(BaseSettings):
     @property
     def development(self) -> bool:
         return self.environment == "development"
+
+    @property
+    def browser_rpc_url(self) -> str | None:
+        """The RPC endpoint the citizen page embeds for browsers: ``public_rpc_url``, else the first RPC URL."""
+        return self.public_rpc_url or (self.rpc_urls[0] if self.rpc_urls else None)

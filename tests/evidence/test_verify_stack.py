@@ -39,7 +39,8 @@ def wait_bundle(url: str, token: str, ticket: str) -> None:
 def test_bundle_ticket_and_log_verify_against_the_running_stack(stack: Stack, tmp_path: Path) -> None:  # noqa: F811
     stack.start("--demo", "12")
     data, rpc = stack.data, f"http://127.0.0.1:{stack.chain_port}"
-    ticket = json.loads((data / "demo.json").read_text())[0]["ticket"]
+    demo = json.loads((data / "demo.json").read_text())[0]
+    ticket = demo["ticket"]
     token = api_key(data)
     wait_bundle(stack.url, token, ticket)
 
@@ -54,6 +55,22 @@ def test_bundle_ticket_and_log_verify_against_the_running_stack(stack: Stack, tm
     checked = run("verifier.cli", "bundle", str(bundle), env=env)
     assert checked.returncode == 0 and checked.stdout.startswith("OK: bundle"), checked.stdout + checked.stderr
 
+    # The bundle a citizen downloads from the query page verifies the same way.
+    public = httpx.post(f"{stack.url}/v1/public/tickets/{ticket}/bundle", json={"query_code": demo["code"]})
+    assert public.status_code == 200, public.text
+    (tmp_path / "citizen.json").write_bytes(public.content)
+    checked = run("verifier.cli", "bundle", str(tmp_path / "citizen.json"), env=env)
+    assert checked.returncode == 0 and checked.stdout.startswith("OK: bundle"), checked.stdout + checked.stderr
+
+    export = tmp_path / "export.json"
+    exported = run("api.cli", "export", "--data", str(data), "--from", "2020-01-01", "--out", str(export), "--rpc", rpc)
+    assert exported.returncode == 0 and "recorded in the log" in exported.stdout, exported.stdout + exported.stderr
+    assert "report (VERIFIED)" in exported.stdout, exported.stdout
+    page = (tmp_path / "export.report.html").read_text()
+    assert "验证通过 VERIFIED" in page and "V13" in page
+    checked = run("verifier.cli", "bundle", str(export), env=env)
+    assert checked.returncode == 0 and "V13 passed" in checked.stdout, checked.stdout + checked.stderr
+
     env |= {"HOTLINE_VERIFY_API": stack.url, "HOTLINE_VERIFY_TOKEN": token}
     checked = run("verifier.cli", "ticket", ticket, env=env)
     assert checked.returncode == 0 and checked.stdout.startswith(f"OK: ticket {ticket}"), checked.stdout
@@ -61,7 +78,7 @@ def test_bundle_ticket_and_log_verify_against_the_running_stack(stack: Stack, tm
     audited = run("verifier.cli", "log", env=env)
     assert audited.returncode == 0, audited.stdout + audited.stderr
     first, summary = audited.stdout.splitlines()[:2]
-    assert first.startswith("audited ") and " entries of 12 tickets" in first, audited.stdout
+    assert first.startswith("audited ") and " entries of 12 tickets" in first, audited.stdout  # and the export entry
     assert summary.startswith("OK: log 12345.hangzhou.gov.cn/ledger/v1"), audited.stdout
     again = run("verifier.cli", "log", "--json", env=env)
     assert again.returncode == 0 and json.loads(again.stdout)["outcome"] == "VERIFIED", again.stdout

@@ -8,6 +8,7 @@ verification is incomplete, not failed.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
 from typing import Any
@@ -16,6 +17,12 @@ from verifier.errors import SourceError, VerificationError
 
 #: How much of an offending answer an error keeps, in characters.
 SHOWN_ANSWER_CHARS = 200
+
+# A cheap, bounded repr of an offending answer: a node's answer may be megabytes long.
+_shown = reprlib.Repr()
+_shown.maxlevel = 3
+_shown.maxstring = _shown.maxother = _shown.maxlong = SHOWN_ANSWER_CHARS
+_shown.maxdict = _shown.maxlist = 8
 
 
 class ChainUnavailable(SourceError):
@@ -64,7 +71,7 @@ class MalformedChainAnswer(ChainUnavailable):
 
     def __init__(self, message: str, *, answer: Any = None, url: str | None = None, method: str | None = None) -> None:
         super().__init__(message, url=url, method=method)
-        shown = repr(answer)
+        shown = _shown.repr(answer)
         self.answer = shown if len(shown) <= SHOWN_ANSWER_CHARS else shown[:SHOWN_ANSWER_CHARS] + "…"
 
 

@@ -14,6 +14,7 @@ wins over an unavailable endpoint when at least two other endpoints answered dif
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -26,6 +27,12 @@ T = TypeVar("T")
 
 #: Largest JSON-RPC answer read from an endpoint, in bytes: a node cannot make the verifier read without end.
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
+#: Deepest nesting of arrays and objects in an answer (a list of logs is 3 deep). The check runs before parsing:
+#: ``json`` recurses in C, and a process whose recursion limit was raised (py_ecc raises it to 100,000 when
+#: imported) would overflow the C stack on an answer like ``[[[[…`` instead of raising RecursionError.
+MAX_ANSWER_DEPTH = 32
+
+_JSON_SPECIAL = re.compile(rb'[\[\]{}"\\]')
 
 
 class JsonRpcEndpoints:
@@ -89,15 +96,15 @@ class JsonRpcEndpoints:
         if not 200 <= status < 300:
             # Some nodes send JSON-RPC errors with an HTTP error status: keep the node's own error when there is one.
             try:
-                reply = self._envelope(raw, request_id, url, method)
+                reply = parse_envelope(raw, request_id, url, method)
             except MalformedChainAnswer:
                 reply = None
             if reply is not None and "error" in reply:
-                raise self._rpc_error(reply["error"], url, method, status=status)
+                raise rpc_error(reply["error"], url, method, status=status)
             raise ChainUnavailable(f"HTTP status {status}", url=url, method=method)
-        reply = self._envelope(raw, request_id, url, method)
+        reply = parse_envelope(raw, request_id, url, method)
         if "error" in reply:
-            raise self._rpc_error(reply["error"], url, method)
+            raise rpc_error(reply["error"], url, method)
         return reply["result"]
 
     def _read(self, response: httpx.Response, url: str, method: str) -> bytes:
@@ -111,57 +118,6 @@ class JsonRpcEndpoints:
                 )
             chunks.append(chunk)
         return b"".join(chunks)
-
-    @staticmethod
-    def _envelope(raw: bytes, request_id: int, url: str, method: str) -> dict[str, Any]:
-        """The checked JSON-RPC 2.0 response object: the right id, and exactly one of result and error."""
-        try:
-            reply = json.loads(raw)
-        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors.
-            raise MalformedChainAnswer(f"the answer is not JSON: {exc}", answer=raw, url=url, method=method) from exc
-        if not isinstance(reply, dict):
-            raise MalformedChainAnswer(
-                "the answer is not a JSON-RPC response object", answer=reply, url=url, method=method
-            )
-        if reply.get("jsonrpc") != "2.0":
-            raise MalformedChainAnswer('the answer lacks "jsonrpc": "2.0"', answer=reply, url=url, method=method)
-        answered_id = reply.get("id")
-        if isinstance(answered_id, bool) or answered_id != request_id:
-            raise MalformedChainAnswer(
-                f"the answer's id is {answered_id!r}, not the request's {request_id}",
-                answer=reply,
-                url=url,
-                method=method,
-            )
-        if ("result" in reply) == ("error" in reply):
-            raise MalformedChainAnswer(
-                "the answer must hold exactly one of result and error", answer=reply, url=url, method=method
-            )
-        return reply
-
-    @staticmethod
-    def _rpc_error(error: Any, url: str, method: str, *, status: int | None = None) -> ChainUnavailable:
-        if (
-            not isinstance(error, dict)
-            or isinstance(error.get("code"), bool)
-            or not isinstance(error.get("code"), int)
-            or not isinstance(error.get("message"), str)
-        ):
-            return MalformedChainAnswer(
-                "the answer's error is not a JSON-RPC error object {code, message}",
-                answer=error,
-                url=url,
-                method=method,
-            )
-        http = f" (HTTP status {status})" if status is not None else ""
-        return ChainRpcError(
-            f"JSON-RPC error {error['code']}: {error['message']}{http}",
-            code=error["code"],
-            rpc_message=error["message"],
-            data=error.get("data"),
-            url=url,
-            method=method,
-        )
 
     # -- every endpoint -----------------------------------------------------------------------------
 
@@ -246,6 +202,94 @@ class JsonRpcEndpoints:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def parse_envelope(raw: bytes, request_id: int, url: str, method: str) -> dict[str, Any]:
+    """The checked JSON-RPC 2.0 response object: the request's id, and exactly one of result and error.
+
+    Raises:
+        MalformedChainAnswer: nested deeper than MAX_ANSWER_DEPTH, not JSON, or not such an object.
+    """
+    if nested_deeper_than(raw, MAX_ANSWER_DEPTH):
+        raise MalformedChainAnswer(
+            f"the answer nests arrays and objects deeper than {MAX_ANSWER_DEPTH}", url=url, method=method
+        )
+    try:
+        reply = json.loads(raw)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors.
+        raise MalformedChainAnswer(f"the answer is not JSON: {exc}", answer=raw, url=url, method=method) from exc
+    if not isinstance(reply, dict):
+        raise MalformedChainAnswer("the answer is not a JSON-RPC response object", answer=reply, url=url, method=method)
+    if reply.get("jsonrpc") != "2.0":
+        raise MalformedChainAnswer('the answer lacks "jsonrpc": "2.0"', answer=reply, url=url, method=method)
+    answered_id = reply.get("id")
+    if isinstance(answered_id, bool) or not isinstance(answered_id, int) or answered_id != request_id:
+        raise MalformedChainAnswer(
+            f"the answer's id is {answered_id!r}, not the request's {request_id}",
+            answer=reply,
+            url=url,
+            method=method,
+        )
+    if ("result" in reply) == ("error" in reply):
+        raise MalformedChainAnswer(
+            "the answer must hold exactly one of result and error", answer=reply, url=url, method=method
+        )
+    return reply
+
+
+def rpc_error(error: Any, url: str, method: str, *, status: int | None = None) -> ChainUnavailable:
+    """The exception for a response's ``error`` member: ``ChainRpcError``, or ``MalformedChainAnswer`` when it is
+    not a JSON-RPC error object ``{code: integer, message: string, data?}``."""
+    if (
+        not isinstance(error, dict)
+        or isinstance(error.get("code"), bool)
+        or not isinstance(error.get("code"), int)
+        or not isinstance(error.get("message"), str)
+    ):
+        return MalformedChainAnswer(
+            "the answer's error is not a JSON-RPC error object {code, message}",
+            answer=error,
+            url=url,
+            method=method,
+        )
+    http = f" (HTTP status {status})" if status is not None else ""
+    return ChainRpcError(
+        f"JSON-RPC error {error['code']}: {error['message']}{http}",
+        code=error["code"],
+        rpc_message=error["message"],
+        data=error.get("data"),
+        url=url,
+        method=method,
+    )
+
+
+def nested_deeper_than(raw: bytes, limit: int) -> bool:
+    """Whether the JSON text ``raw`` nests arrays and objects more than ``limit`` deep (brackets inside strings
+    do not count). Linear in the number of brackets, quotes and backslashes; invalid JSON gives some answer."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth = 0
+    in_string = False
+    escaped = -1
+    for match in _JSON_SPECIAL.finditer(raw):
+        position = match.start()
+        if position == escaped:
+            continue
+        char = raw[position]
+        if in_string:
+            if char == 0x5C:  # A backslash: the next character is escaped.
+                escaped = position + 1
+            elif char == 0x22:
+                in_string = False
+        elif char == 0x22:
+            in_string = True
+        elif char in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in (0x5D, 0x7D):
+            depth -= 1
+    return False
 
 
 def raise_failures(failures: list[ChainUnavailable]) -> None:

@@ -44,6 +44,16 @@ def test_two_honest_endpoints_agree_on_every_read(twin_anvils: Twins, make_ledge
         assert reader.block_hash(confirmed.block_number) == confirmed.block_hash
         assert reader.block_timestamp(confirmed.block_number) == confirmed.timestamp
 
+        # b runs a block ahead: not a disagreement. Reads stay at a's head; b's newest block is not there yet.
+        rpc_call(b.url, "evm_mine", [])
+        ahead = a.w3.eth.block_number + 1
+        assert reader.head() == ahead - 1
+        assert reader.block_hash(ahead) is None and reader.block_timestamp(ahead) is None
+        assert reader.latest(a.contract, a.log_id) == OnChainAnchor(
+            size, root, confirmed.block_number, confirmed.timestamp
+        )
+        assert len(reader.anchored_events(a.contract, a.log_id, to_block=ahead)) == 2
+
 
 def test_an_endpoint_with_a_forked_next_checkpoint_is_caught(
     twin_anvils: Twins, make_ledger: Callable[..., DemoLedger]
