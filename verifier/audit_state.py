@@ -5,7 +5,8 @@ One file per log in the verifier's state directory (``<dir>/<log id>.audit.json`
 range of the entries audited so far, the roots already held to anchors and checkpoints at sizes up to
 there, what ``History`` keeps (per ticket its last seq, hash, state and index; the published policies
 with their indices and documents; the actor keys with the indices that registered and revoked them), the
-counters and V10's lag summary, and the failures found so far. It also names the trust file it was made
+counters and V10's lag summary with the transitions no anchor covered yet (checked when a later run resumes
+with newer anchors), and the failures found so far. It also names the trust file it was made
 under: progress made under another trust is never resumed.
 
 The file is the auditor's own record, like the checkpoints seen (V12), but it is still parsed strictly:
@@ -55,7 +56,7 @@ class AuditProgress:
     history: History
     in_time: int
     worst_lag: timedelta | None
-    unanchored: int
+    pending: list[tuple[int, bytes]]
     results: list[StepResult]
 
     @classmethod
@@ -82,7 +83,7 @@ class AuditProgress:
             "walk": {
                 "in_time": walk.in_time,
                 "worst_lag_us": None if walk.worst_lag is None else walk.worst_lag // timedelta(microseconds=1),
-                "unanchored": walk.unanchored,
+                "pending": [[index, base64.b64encode(data).decode()] for index, data in walk.pending],
             },
             "results": [
                 {"step": r.step, "status": r.status.value, "detail": r.detail, "evidence": _plain(r.evidence)}
@@ -93,7 +94,7 @@ class AuditProgress:
     def resume(self, walk: EntryWalk, report: Report) -> None:
         """Give ``walk`` this history and summary, and ``report`` the failures found before."""
         walk.history = self.history
-        walk.in_time, walk.worst_lag, walk.unanchored = self.in_time, self.worst_lag, self.unanchored
+        walk.in_time, walk.worst_lag, walk.pending = self.in_time, self.worst_lag, self.pending
         for result in self.results:
             if result.status is Status.FAILED:
                 report.failed(result.step, result.detail, **result.evidence)
@@ -179,7 +180,7 @@ def _parse(fields: Fields) -> AuditProgress:
         history,
         walk.integer("in_time"),
         None if lag is None else timedelta(microseconds=int(lag)),
-        walk.integer("unanchored"),
+        [(int(index), base64.b64decode(data, validate=True)) for index, data in walk.array("pending", limit=1 << 40)],
         results,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from verifier.anchor_check import ChainAnchors
-from verifier.entry import Entry, KeyEntry, PolicyEntry, Transition
+from verifier.entry import Entry, KeyEntry, PolicyEntry, Transition, parse_entry
 from verifier.errors import SourceError, VerificationError
 from verifier.history import History
 from verifier.report import Report
@@ -20,10 +20,11 @@ class EntryWalk:
         self.origin = origin
         self.anchors = anchors
         self.history = History()
-        # V10's summary, kept as counts so memory does not grow with the log.
+        # V10's summary, kept as counts so memory does not grow with the log; the transitions no anchor covers
+        # yet wait (index and bytes) for a later, resumed audit to check them against newer anchors.
         self.in_time = 0
         self.worst_lag: timedelta | None = None
-        self.unanchored = 0
+        self.pending: list[tuple[int, bytes]] = []
         if anchors is None and report.status("V10") is None:
             report.not_run("V10", "anchor times come from the chain, which was not consulted")
 
@@ -70,8 +71,10 @@ class EntryWalk:
             self.report.not_run("V10", f"the chain could not be read: {exc}")
             self.anchors = None
             return
-        if anchor is None or policy is None:
-            self.unanchored += anchor is None
+        if anchor is None:
+            self.pending.append((index, entry.data))
+            return
+        if policy is None:
             return
         try:
             lag = check_timeliness(index, entry, anchor, policy)
@@ -81,6 +84,20 @@ class EntryWalk:
         self.in_time += 1
         if self.worst_lag is None or lag > self.worst_lag:
             self.worst_lag = lag
+
+    @property
+    def unanchored(self) -> int:
+        return len(self.pending)
+
+    def recheck_pending(self) -> None:
+        """Step V10 for the transitions an earlier run passed before any anchor covered them (newer anchors now)."""
+        if self.anchors is None:
+            return
+        waiting, self.pending = self.pending, []
+        for index, data in waiting:
+            entry = parse_entry(data)
+            if isinstance(entry, Transition):
+                self._timeliness(index, entry)
 
     def finish(self) -> None:
         """Record the passes (a step that failed or could not run keeps that result)."""

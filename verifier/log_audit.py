@@ -28,7 +28,7 @@ from verifier.entry_walk import EntryWalk
 from verifier.errors import SourceError, VerificationError
 from verifier.merkle import CompactRange, leaf_hash, verify_consistency
 from verifier.prefetch import Page, Prefetch
-from verifier.report import CORE_STEPS, Report, StepResult
+from verifier.report import CORE_STEPS, Report, Status, StepResult
 from verifier.seen import SeenCheckpoints
 from verifier.trust import Trust
 
@@ -219,6 +219,7 @@ class LogAudit:
             return False
         self.tree, self.checked = saved.tree, checked
         saved.resume(walk, report)
+        walk.recheck_pending()
         report.facts["resumed_from"] = size
         return True
 
@@ -254,6 +255,10 @@ class LogAudit:
         if self.resumable is None:
             return
         changed = [r for step, r in self.report.results.items() if self._before_walk.get(step) is not r]
+        if walk.anchors is None and not any(r.step == "V10" for r in changed):
+            # Entries checked without the chain's anchor times can never get V10 in a resumed run.
+            reason = "entries were audited while the chain could not be read; run with --restart for V10"
+            changed.append(StepResult("V10", Status.NOT_RUN, reason))
         document = AuditProgress.capture(self.tree, self.checked, walk, changed)
         save_progress(self.resumable.path, self.trust.origin, self.trust, document)
 
