@@ -52,7 +52,9 @@ def _parse_entries(report: Report, proven: Iterable[tuple[str, ProvenEntry]]) ->
         try:
             entry = parse_entry(item.data)
         except VerificationError as exc:
-            report.failed(exc.step or "V1", f"{kind}: entry {item.index}: {exc.message}", index=item.index)
+            report.failed(
+                exc.step or "V1", f"{kind}: entry {item.index}: {exc.message}", **{**exc.evidence, "index": item.index}
+            )
             continue
         if not isinstance(entry, _KINDS[kind]):
             report.failed("V1", f"{kind}: entry {item.index} is not a {_KINDS[kind].__name__} entry", index=item.index)
@@ -81,7 +83,8 @@ def _inclusion(report: Report, proven: list[tuple[str, ProvenEntry]], checkpoint
         try:
             verify_inclusion(item.leaf_hash, item.index, checkpoint.tree_size, item.proof, checkpoint.root_hash)
         except VerificationError as exc:
-            report.failed("V3", f"{kind}: entry {item.index}: {exc.message}", index=item.index, **exc.evidence)
+            # The proof's own evidence names the index too: merge, never pass it twice.
+            report.failed("V3", f"{kind}: entry {item.index}: {exc.message}", **{**exc.evidence, "index": item.index})
     report.passed("V3", f"{len(proven)} inclusion proof(s) against the root of size {checkpoint.tree_size}")
 
 
