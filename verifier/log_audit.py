@@ -54,10 +54,15 @@ def _chain(report: Report, chain: ChainView, trust: Trust) -> _Anchors | None:
     try:
         chain_id = chain.chain_id()
         if chain_id != place.chain_id:
-            report.failed("V5", f"the RPC endpoint is on chain {chain_id}, not the trusted chain {place.chain_id}")
+            report.failed(
+                "V5",
+                f"the RPC endpoint is on chain {chain_id}, not the trusted chain {place.chain_id}",
+                chain_id=chain_id,
+                trusted_chain_id=place.chain_id,
+            )
             return None
         if not chain.code_present(place.contract):
-            report.failed("V5", f"no contract at {place.contract} on chain {chain_id}")
+            report.failed("V5", f"no contract at {place.contract} on chain {chain_id}", contract=place.contract)
             return None
         head = chain.head()
         events = chain.anchored_events(place.contract, place.log_id, to_block=head)
@@ -79,7 +84,14 @@ def _chain(report: Report, chain: ChainView, trust: Trust) -> _Anchors | None:
                 previous_size=event.previous_size,
             )
         if canonical[event.block_number] != event.block_hash:
-            report.failed("V6", f"the anchor of size {event.size} is in a block that is no longer canonical")
+            report.failed(
+                "V6",
+                f"the anchor of size {event.size} is in a block that is no longer canonical",
+                size=event.size,
+                block_number=event.block_number,
+                event_block_hash=event.block_hash,
+                canonical_block_hash=canonical[event.block_number],
+            )
         previous = event.size
     if events:
         confirmations = head - events[-1].block_number + 1
@@ -135,6 +147,19 @@ class LogAudit:
         for event in anchors.events if anchors else []:
             if event.size <= checkpoint.tree_size:
                 self.expected[event.size] = ("V5", event.root)
+        anchored = self.expected.get(checkpoint.tree_size)
+        if anchored is not None and anchored[0] == "V5" and anchored[1] != checkpoint.root_hash:
+            # V5: the operator signed another tree at a size the chain anchored — whatever the entries
+            # served, they cannot build both roots, so the fork is reported here and the chain's root kept.
+            self.report.failed(
+                "V5",
+                f"the latest checkpoint's root is not the root anchored on chain at size {checkpoint.tree_size}: "
+                "the checkpoint is of a forked log",
+                size=checkpoint.tree_size,
+                checkpoint_root=checkpoint.root_hash,
+                anchored_root=anchored[1],
+            )
+            return
         self.expected[checkpoint.tree_size] = ("V3", checkpoint.root_hash)
 
     def _check_root(self) -> None:
@@ -169,7 +194,9 @@ class LogAudit:
                 try:
                     walk.feed(index, parse_entry(data))
                 except VerificationError as exc:
-                    self.report.failed(exc.step or "V1", f"entry {index}: {exc.message}", index=index)
+                    self.report.failed(
+                        exc.step or "V1", f"entry {index}: {exc.message}", **{**exc.evidence, "index": index}
+                    )
                 if self.tree.size in self.expected:
                     self._check_root()
             if self.progress is not None:
