@@ -17,7 +17,7 @@ from api.logs import configure_logging
 from api.metrics import Metrics
 from api.middleware import BodyLimit, RequestMetrics
 from api.production import refuse_development_keys
-from api.routes import log, meta, payloads, tickets, transitions
+from api.routes import exports, log, meta, payloads, tickets, transitions
 from api.schemas import Problem
 from api.services import Services
 from api.settings import Settings
@@ -58,7 +58,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = HotlineApi(title="hotline-ledger", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.metrics = metrics
     install_error_handlers(app)
-    for module in (transitions, tickets, log, payloads, meta):
+    for module in (transitions, tickets, log, payloads, exports, meta):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=metrics)

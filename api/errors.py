@@ -34,6 +34,7 @@ LEDGER_STATUS: dict[str, int] = {
     "payload_not_found": 404,
     "ticket_not_found": 404,
     "not_anchored_yet": 409,
+    "export_refused": 422,
     "log_state": 503,
     "publish_refused": 503,
 }

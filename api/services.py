@@ -14,8 +14,10 @@ from api.ratelimit import RateLimiter
 from api.settings import Settings
 from ledger.api_keys import ApiKeys
 from ledger.config import DEFAULT_ORIGIN, DataDir
+from ledger.exports import exporter_key
 from ledger.query_codes import KEY_FILE, QueryCodeKey
 from ledger.service import Ledger
+from verifier.note import NoteSigner
 
 
 @dataclass
@@ -28,6 +30,7 @@ class Services:
     backlog: BacklogMonitor
     public_limiter: RateLimiter
     query_code_limiter: RateLimiter
+    exporter: NoteSigner
 
     @classmethod
     def open(cls, settings: Settings, metrics: Metrics) -> Services:
@@ -59,6 +62,7 @@ class Services:
             backlog=backlog,
             public_limiter=RateLimiter(settings.public_rate_per_second, settings.public_burst),
             query_code_limiter=RateLimiter(settings.query_code_rate_per_minute / 60, settings.query_code_burst),
+            exporter=exporter_key(data, ledger, development=settings.development),
         )
 
     def close(self) -> None:

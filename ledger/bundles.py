@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ledger.errors import LedgerError, LogStateError
-from ledger.records import StoredAnchor
+from ledger.records import StoredAnchor, StoredCheckpoint
 from ledger.service import Ledger
 from verifier.bundle import AnchorClaim, Bundle, Disclosure, ProvenEntry
 from verifier.entry import Transition, parse_entry
@@ -41,21 +41,25 @@ class TicketBundle:
     pending: int
 
 
-def _anchor(ledger: Ledger) -> StoredAnchor:
+def latest_anchor(ledger: Ledger) -> StoredAnchor:
     anchor = ledger.latest_anchor()
     if anchor is None:
         raise NotAnchoredYet("no checkpoint of this log is anchored yet; try again after the next anchor")
     return anchor
 
 
-def _proven(ledger: Ledger, index: int, data: bytes, size: int) -> ProvenEntry:
-    return ProvenEntry(index, leaf_hash(data), data, tuple(ledger.inclusion_proof(index, size)))
+def needs(transitions: Iterable[Transition]) -> tuple[set[str], set[str]]:
+    """The policy ids transitions name, and the ids of the keys that signed them."""
+    policy_ids, key_ids = set(), set()
+    for transition in transitions:
+        policy_ids.add(transition.policy)
+        if transition.sig is not None and transition.actor.key is not None:
+            key_ids.add(transition.actor.key)
+    return policy_ids, key_ids
 
 
-def _context(ledger: Ledger, transitions: Iterable[Transition], size: int) -> tuple[list[int], list[int]]:
-    """The indices of the policy and key entries the transitions need, below ``size``."""
-    policy_ids = {t.policy for t in transitions}
-    key_ids = {t.actor.key for t in transitions if t.sig is not None and t.actor.key is not None}
+def context_indices(ledger: Ledger, policy_ids: set[str], key_ids: set[str], size: int) -> tuple[list[int], list[int]]:
+    """The indices of the policy entries and key entries (registration, revocation) below ``size``."""
     policies = {ledger.policy_entry_index(p) for p in policy_ids}
     keys: set[int | None] = set()
     for key_id in key_ids:
@@ -67,6 +71,34 @@ def _context(ledger: Ledger, transitions: Iterable[Transition], size: int) -> tu
         sorted(i for i in policies if i is not None and i < size),
         sorted(i for i in keys if i is not None and i < size),
     )
+
+
+def proven(ledger: Ledger, index: int, data: bytes, size: int) -> ProvenEntry:
+    """An entry with its leaf hash and its inclusion proof in the tree of ``size``."""
+    return ProvenEntry(index, leaf_hash(data), data, tuple(ledger.inclusion_proof(index, size)))
+
+
+def anchored_checkpoint(ledger: Ledger, anchor: StoredAnchor) -> StoredCheckpoint:
+    """The signed checkpoint an anchor put on chain.
+
+    Raises:
+        LogStateError: it is missing from the database, or its root is not the anchor's.
+    """
+    checkpoint = ledger.checkpoint(anchor.tree_size)
+    if checkpoint is None or checkpoint.root != anchor.root:
+        size = anchor.tree_size
+        raise LogStateError(f"the anchored checkpoint of size {size} is not in the database", size=size)
+    return checkpoint
+
+
+def anchor_claim(anchor: StoredAnchor) -> AnchorClaim:
+    return AnchorClaim(
+        anchor.tree_size, anchor.root, anchor.tx_hash, anchor.block_number, anchor.block_hash, anchor.block_timestamp
+    )
+
+
+def chain_place(ledger: Ledger, anchor: StoredAnchor) -> ChainPlace:
+    return ChainPlace(anchor.chain_id, anchor.contract.lower(), log_id_of(ledger.origin))
 
 
 def entries_bundle(
@@ -84,37 +116,33 @@ def entries_bundle(
         NotAnchoredYet: nothing is anchored, or an index is beyond the anchored size.
         LogStateError: the anchored checkpoint is missing from the database.
     """
-    anchor = anchor or _anchor(ledger)
+    anchor = anchor or latest_anchor(ledger)
     size = anchor.tree_size
-    checkpoint = ledger.checkpoint(size)
-    if checkpoint is None or checkpoint.root != anchor.root:
-        raise LogStateError(f"the anchored checkpoint of size {size} is not in the database", size=size)
+    checkpoint = anchored_checkpoint(ledger, anchor)
     wanted = sorted(set(indices))
     if wanted and wanted[-1] >= size:
         raise NotAnchoredYet(f"entry {wanted[-1]} is not covered by the latest anchor (size {size})", size=size)
     stored = {e.index: e for e in ledger.entries(wanted[0], wanted[-1] + 1)} if wanted else {}
-    proven = [_proven(ledger, i, stored[i].data, size) for i in wanted]
-    transitions = [e for e in (parse_entry(p.data) for p in proven) if isinstance(e, Transition)]
-    policy_indices, key_indices = _context(ledger, transitions, size)
+    items = [proven(ledger, i, stored[i].data, size) for i in wanted]
+    parsed = [(item.index, parse_entry(item.data)) for item in items]
+    transitions = [(i, e) for i, e in parsed if isinstance(e, Transition)]
+    policy_indices, key_indices = context_indices(ledger, *needs(e for _, e in transitions), size)
     context = {e.index: e for i in (*policy_indices, *key_indices) for e in [ledger.entry(i)] if e is not None}
     disclosures = []
     if disclose:
-        for item, entry in zip(proven, (parse_entry(p.data) for p in proven), strict=True):
-            if isinstance(entry, Transition) and entry.payload is not None:
-                opened = ledger.disclosure(entry.payload)
-                if opened is not None:
-                    disclosures.append(Disclosure(item.index, opened[0], opened[1]))
+        for index, transition in transitions:
+            opened = ledger.disclosure(transition.payload) if transition.payload else None
+            if opened is not None:
+                disclosures.append(Disclosure(index, opened[0], opened[1]))
     return Bundle(
         origin=ledger.origin,
         verifier_key=ledger.signer.vkey,
-        chain=ChainPlace(anchor.chain_id, anchor.contract.lower(), log_id_of(ledger.origin)),
+        chain=chain_place(ledger, anchor),
         checkpoint=checkpoint.note,
-        anchor=AnchorClaim(
-            size, anchor.root, anchor.tx_hash, anchor.block_number, anchor.block_hash, anchor.block_timestamp
-        ),
-        entries=tuple(proven),
-        policies=tuple(_proven(ledger, i, context[i].data, size) for i in policy_indices),
-        keys=tuple(_proven(ledger, i, context[i].data, size) for i in key_indices),
+        anchor=anchor_claim(anchor),
+        entries=tuple(items),
+        policies=tuple(proven(ledger, i, context[i].data, size) for i in policy_indices),
+        keys=tuple(proven(ledger, i, context[i].data, size) for i in key_indices),
         disclosures=tuple(disclosures),
     )
 
@@ -129,7 +157,7 @@ def ticket_bundle(ledger: Ledger, ticket: str) -> TicketBundle:
     entries = ledger.ticket_entries(ticket)
     if not entries:
         raise TicketNotFound(f"no ticket {ticket!r} in this log", ticket=ticket)
-    anchor = _anchor(ledger)
+    anchor = latest_anchor(ledger)
     anchored = [e.index for e in entries if e.index < anchor.tree_size]
     if not anchored:
         raise NotAnchoredYet(

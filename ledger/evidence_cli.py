@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+from datetime import date
 from pathlib import Path
 
 from ledger.anchoring.commands import deployment_file
@@ -15,14 +17,19 @@ from ledger.anchoring.deployment import Deployment
 from ledger.arguments import positive_int
 from ledger.bundles import ticket_bundle
 from ledger.config import DataDir
+from ledger.exports import ExportFilter, exporter_key, write_export
 from ledger.service import Ledger
+from verifier.note import NoteSigner
 from verifier.trust import ChainPlace, Trust, log_id_of
 
 
-def build_trust(ledger: Ledger, deployment: Deployment, confirmations: int) -> Trust:
-    """The trust file of this log: its origin, the operator's key, its anchor contract."""
+def build_trust(
+    ledger: Ledger, deployment: Deployment, confirmations: int, exporter: NoteSigner | None = None
+) -> Trust:
+    """The trust file of this log: its origin, the operator's key, its anchor contract, the exporter's key."""
     chain = ChainPlace(deployment.chain_id, deployment.contract.lower(), log_id_of(ledger.origin))
-    return Trust(ledger.origin, (ledger.signer.verifier(),), chain, confirmations)
+    exporters = (exporter.verifier(),) if exporter else ()
+    return Trust(ledger.origin, (ledger.signer.verifier(),), chain, confirmations, exporters)
 
 
 def _write(data: bytes, out: Path | None) -> None:
@@ -39,7 +46,8 @@ def _write(data: bytes, out: Path | None) -> None:
 def cmd_trust_export(args: argparse.Namespace) -> int:
     data = DataDir(args.data)
     ledger = data.open_ledger(development=args.development)
-    trust = build_trust(ledger, Deployment.load(deployment_file(Path(args.data))), args.confirmations)
+    exporter = exporter_key(data, ledger, development=args.development)
+    trust = build_trust(ledger, Deployment.load(deployment_file(Path(args.data))), args.confirmations, exporter)
     _write(trust.encode(), args.out)
     if args.out is not None:
         print(f"trust file of {trust.origin} written to {args.out}: give it to auditors out of band", file=sys.stderr)
@@ -56,6 +64,50 @@ def cmd_bundle(args: argparse.Namespace) -> int:
         f"of size {result.bundle.anchor.size}{pending}",
         file=sys.stderr,
     )
+    return 0
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+class _Progress:
+    """Progress of a long export on standard error, at most twice a second."""
+
+    def __init__(self) -> None:
+        self.shown = 0.0
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.shown < 0.5 and done < total:
+            return
+        self.shown = now
+        end = "\n" if done >= total else ""
+        print(f"\r  {phase}: {done:,} / {total:,}", end=end, file=sys.stderr, flush=True)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    data = DataDir(args.data)
+    ledger = data.open_ledger(development=args.development)
+    signer = exporter_key(data, ledger, development=args.development)
+    chosen = ExportFilter(
+        org=args.org,
+        start=args.start,
+        end=args.end,
+        tickets=tuple(args.ticket or ()),
+        states=tuple(args.state or ()),
+        disclose=args.disclose,
+    )
+    result = write_export(ledger, chosen, args.out, signer=signer, by=args.by, progress=_Progress())
+    print(
+        f"export {result.id}: {result.tickets:,} ticket(s), {result.entries:,} entries under the anchored checkpoint "
+        f"of size {result.tree_size}, written to {result.path} (sha256 {result.sha256.hex()}); recorded in the log "
+        f"as entry {result.index}"
+    )
+    print(f"verify it with: hotline-verify bundle {result.path} --trust TRUST.json --rpc URL")
     return 0
 
 
@@ -77,3 +129,17 @@ def add_evidence_parsers(
     bundle.add_argument("ticket")
     bundle.add_argument("--out", type=Path, help="file to write (default: standard output)")
     bundle.set_defaults(run=cmd_bundle)
+    export = commands.add_parser(
+        "export", parents=[common], help="a signed bundle of every anchored entry of the selected tickets"
+    )
+    export.add_argument("--org", help="the department: tickets it acted on (in the period, if one is given)")
+    export.add_argument("--from", dest="start", type=_date, help="first day of the period (YYYY-MM-DD), inclusive")
+    export.add_argument("--to", dest="end", type=_date, help="last day of the period (YYYY-MM-DD), inclusive")
+    export.add_argument("--ticket", action="append", help="only this ticket (repeatable)")
+    export.add_argument("--state", action="append", help="only tickets now in this state (repeatable)")
+    export.add_argument(
+        "--disclose", action="store_true", help="include payloads with their salts (personal data: only on request)"
+    )
+    export.add_argument("--by", default="operator", help="who exports, as recorded in the log (default operator)")
+    export.add_argument("--out", type=Path, required=True, help="the bundle file to write")
+    export.set_defaults(run=cmd_export)

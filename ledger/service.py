@@ -7,7 +7,7 @@ through ``ledger.storage``, so several processes (API replicas) can share one da
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from ledger.sequencer import Receipt, TransitionRequest, TransitionSequencer, is
 from ledger.storage import Leadership, LedgerStore, ReadView, WriteView
 from verifier.entry import (
     COMMITMENT_RE,
+    EXPORT_V1,
     KEY_V1,
     POLICY_V1,
     Actor,
@@ -179,6 +180,28 @@ class Ledger:
             batch = PendingBatch(head)
             index, _ = batch.add(_encode(record))
             view.revoke_actor_key(key, index)
+            batch.write(view)
+        return index
+
+    def record_export(
+        self, export_id: str, *, by: str, filter: Mapping[str, Any], bundle_sha256: bytes, tickets: int, entries: int
+    ) -> int:
+        """Append a ``hotline.export/v1`` entry: an export was made (who, which filter, the bundle's hash)."""
+        record = {
+            "v": EXPORT_V1,
+            "log": self.origin,
+            "id": export_id,
+            "by": by,
+            "filter": dict(filter),
+            "bundle": "sha256:" + bundle_sha256.hex(),
+            "tickets": tickets,
+            "entries": entries,
+            "at": _now(),
+        }
+        data = _encode(record)
+        with self.store.writing() as view:
+            batch = PendingBatch(self._lock(view))
+            index, _ = batch.add(data)
             batch.write(view)
         return index
 

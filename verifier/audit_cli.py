@@ -64,7 +64,10 @@ def open_chain(args: argparse.Namespace, *, required: bool) -> ChainView | None:
         raise UsageError("no chain endpoint: give --rpc URL (repeatable; or HOTLINE_VERIFY_RPC), or --offline")
     from verifier.sources.chain import ChainReader
 
-    return ChainReader(urls, timeout=args.rpc_timeout)
+    try:
+        return ChainReader(urls, timeout=args.rpc_timeout)
+    except ValueError as exc:
+        raise UsageError(f"--rpc: {exc}") from exc
 
 
 def load_seen(args: argparse.Namespace, trust: Trust) -> SeenCheckpoints:

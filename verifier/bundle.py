@@ -1,4 +1,4 @@
-"""The proof bundle, ``hotline.bundle/v1`` (DESIGN §7; docs/bundle.md is the member-by-member reference).
+"""The proof bundle, ``hotline.bundle/v1`` (DESIGN §7; docs/evidence-formats.md is the member-by-member reference).
 
 One canonical JSON document holding entries with their inclusion proofs, the signed checkpoint they
 are proved against, the on-chain anchor of that checkpoint, the policy and key entries the transitions
@@ -11,13 +11,14 @@ mismatch it is).
 
 from __future__ import annotations
 
+import re
 from base64 import b64encode
 from dataclasses import dataclass
 from typing import Any
 
 from verifier.canonical import canonical_bytes, parse_json_strict
 from verifier.document import Fields, shown
-from verifier.entry import ORIGIN_RE
+from verifier.entry import ORIGIN_RE, TICKET_RE
 from verifier.errors import FormatError
 from verifier.limits import MAX_ENTRY_BYTES, MAX_NOTE_BYTES, MAX_PROOF_HASHES
 from verifier.note import parse_vkey
@@ -85,6 +86,34 @@ class Disclosure:
 
 
 @dataclass(frozen=True)
+class ExportManifest:
+    """What an export claims to hold: its id, the filter that chose it, and each ticket's entry count.
+
+    The counts are as of the bundle's checkpoint; the exporter's signature (``issued``) vouches for them,
+    so a ticket cut short is caught against them.
+    """
+
+    id: str
+    filter: dict[str, Any]
+    tickets: tuple[tuple[str, int], ...]
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "filter": self.filter,
+            "tickets": [{"ticket": t, "entries": n} for t, n in self.tickets],
+        }
+
+
+def issued_message(unsigned_digest: bytes) -> bytes:
+    """What ``issued.sig`` signs: a domain-separated line naming the SHA-256 of the bundle without the signature.
+
+    Signing the digest, not the bytes, lets an exporter stream a large bundle to disk and sign at the end.
+    """
+    return f"hotline.bundle/v1 issued sha256:{unsigned_digest.hex()}\n".encode()
+
+
+@dataclass(frozen=True)
 class Issued:
     """The exporter's signature over the bundle: when, by whom, with which key (a vkey)."""
 
@@ -109,6 +138,7 @@ class Bundle:
     keys: tuple[ProvenEntry, ...] = ()
     disclosures: tuple[Disclosure, ...] = ()
     issued: Issued | None = None
+    export: ExportManifest | None = None
 
     def document(self, *, signed: bool = True) -> dict[str, Any]:
         """The JSON document; without ``issued.sig`` when ``signed`` is false (the bytes the exporter signs)."""
@@ -124,6 +154,8 @@ class Bundle:
         }
         if self.disclosures:
             document["disclosures"] = [d.document() for d in self.disclosures]
+        if self.export is not None:
+            document["export"] = self.export.document()
         if self.issued is not None:
             issued = self.issued.document()
             if not signed:
@@ -135,8 +167,8 @@ class Bundle:
         """The bundle's bytes: canonical JSON (RFC 8785)."""
         return canonical_bytes(self.document())
 
-    def signed_bytes(self) -> bytes:
-        """The bytes ``issued.sig`` covers: the canonical bundle without ``issued.sig``."""
+    def unsigned_bytes(self) -> bytes:
+        """The canonical bundle without ``issued.sig``, whose SHA-256 ``issued.sig`` signs."""
         return canonical_bytes(self.document(signed=False))
 
 
@@ -196,6 +228,31 @@ def _disclosure(value: Any, path: str) -> Disclosure:
     return Disclosure(fields.integer("index"), payload, salt)
 
 
+_EXPORT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{7,63}")
+MAX_FILTER_BYTES = 16 * 1024
+
+
+def _export(fields: Fields) -> ExportManifest:
+    fields.expect_members({"id", "filter", "tickets"})
+    export_id = fields.string("id", _EXPORT_ID, "an export id (8-64 letters, digits, - or _)")
+    chosen = fields.object("filter").value
+    try:
+        size = len(canonical_bytes(chosen))
+    except FormatError as exc:
+        raise fields.fail("filter", exc.message) from exc
+    if size > MAX_FILTER_BYTES:
+        raise fields.fail("filter", f"is {size} bytes, more than {MAX_FILTER_BYTES}")
+    tickets = []
+    for number, item in enumerate(fields.array("tickets", limit=MAX_BUNDLE_ENTRIES)):
+        ticket = Fields(item, f"export.tickets[{number}]")
+        ticket.expect_members({"ticket", "entries"})
+        tickets.append((ticket.string("ticket", TICKET_RE, "a ticket number"), ticket.integer("entries", minimum=1)))
+    names = [t for t, _ in tickets]
+    if names != sorted(set(names)):
+        raise fields.fail("tickets", "must name each ticket once, in order")
+    return ExportManifest(export_id, dict(chosen), tuple(tickets))
+
+
 def _issued(fields: Fields) -> Issued:
     fields.expect_members({"at", "by", "key", "sig"})
     key = fields.string("key", limit=1024)
@@ -222,7 +279,8 @@ def parse_bundle(data: bytes) -> Bundle:
     if fields.raw("v") != BUNDLE_V1:
         raise fields.fail("v", f"must be {BUNDLE_V1!r}: this is not a proof bundle")
     fields.expect_members(
-        {"v", "log", "chain", "checkpoint", "anchor", "entries", "policies", "keys"}, {"disclosures", "issued"}
+        {"v", "log", "chain", "checkpoint", "anchor", "entries", "policies", "keys"},
+        {"disclosures", "issued", "export"},
     )
     log = fields.object("log")
     log.expect_members({"origin", "verifier_key"})
@@ -238,4 +296,5 @@ def parse_bundle(data: bytes) -> Bundle:
         keys=_proven_list(fields, "keys"),
         disclosures=tuple(_disclosure(item, f"disclosures[{n}]") for n, item in enumerate(disclosures)),
         issued=_issued(fields.object("issued")) if fields.has("issued") else None,
+        export=_export(fields.object("export")) if fields.has("export") else None,
     )

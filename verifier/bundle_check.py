@@ -16,8 +16,9 @@ from verifier.commitment import verify_disclosure
 from verifier.entry import Entry, KeyEntry, PolicyEntry, Transition, parse_entry
 from verifier.entry_walk import EntryWalk
 from verifier.errors import FormatError, SignatureError, VerificationError
+from verifier.export_check import check_export
 from verifier.merkle import leaf_hash, verify_inclusion
-from verifier.report import STEPS, Report
+from verifier.report import CORE_STEPS, Report
 from verifier.seen import SeenCheckpoints
 from verifier.trust import Trust
 
@@ -127,7 +128,7 @@ def verify_bundle(
         bundle = parse_bundle(data)
     except FormatError as exc:
         report.failed("V1", exc)
-        for step in STEPS:
+        for step in CORE_STEPS:
             report.not_run(step, "the bundle could not be parsed")
         return report
     report.facts.update(entries=len(bundle.entries), origin=bundle.origin)
@@ -156,6 +157,7 @@ def verify_bundle(
         walk.feed(index, parsed[index])
     walk.finish()
     _disclosures(report, bundle, parsed)
+    check_export(report, bundle, parsed, trust)
     return report
 
 

@@ -25,6 +25,7 @@ from verifier.names import CODE_RE, POLICY_ID_RE
 TRANSITION_V1 = "hotline.transition/v1"
 KEY_V1 = "hotline.key/v1"
 POLICY_V1 = "hotline.policy/v1"
+EXPORT_V1 = "hotline.export/v1"
 
 TICKET_RE = re.compile(r"[A-Za-z0-9-]{4,40}")
 ORG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -155,7 +156,26 @@ class PolicyEntry:
         return leaf_hash(self.data)
 
 
-Entry = Transition | KeyEntry | PolicyEntry
+@dataclass(frozen=True)
+class ExportEntry:
+    """A parsed ``hotline.export/v1`` entry: an export was made (who, which filter, the bundle's hash)."""
+
+    data: bytes
+    log: str
+    id: str
+    by: str
+    filter: Mapping[str, Any]
+    bundle: str
+    tickets: int
+    entries: int
+    at: str
+
+    @property
+    def leaf_hash(self) -> bytes:
+        return leaf_hash(self.data)
+
+
+Entry = Transition | KeyEntry | PolicyEntry | ExportEntry
 
 _TRANSITION_REQUIRED = frozenset(
     {"v", "log", "ticket", "seq", "prev", "event", "from", "to", "actor", "at", "policy", "attrs", "payload"}
@@ -291,10 +311,35 @@ def _policy(record: Mapping[str, Any], data: bytes) -> PolicyEntry:
     return PolicyEntry(data, log, claimed, record["at"], document)
 
 
+EXPORT_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{7,63}")
+EXPORTER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}")
+
+
+def _export(record: Mapping[str, Any], data: bytes) -> ExportEntry:
+    _check_fields(
+        record, frozenset({"v", "log", "id", "by", "filter", "bundle", "tickets", "entries", "at"}), frozenset()
+    )
+    log = _string(record, "log", ORIGIN_RE, "a log origin (printable ASCII, no spaces)")
+    export_id = _string(record, "id", EXPORT_ID_RE, "an export id")
+    by = _string(record, "by", EXPORTER_RE, "who exported (an API key id or an operator name)")
+    bundle = _string(record, "bundle", COMMITMENT_RE, "sha256:<hex> of the bundle")
+    parse_at(record["at"])
+    if not isinstance(record["filter"], dict):
+        raise _fail("filter", "must be an object")
+    counts = []
+    for name in ("tickets", "entries"):
+        value = record[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise _fail(name, "must be a non-negative integer", value)
+        counts.append(value)
+    return ExportEntry(data, log, export_id, by, record["filter"], bundle, counts[0], counts[1], record["at"])
+
+
 _SCHEMAS: dict[str, Callable[[Mapping[str, Any], bytes], Entry]] = {
     TRANSITION_V1: _transition,
     KEY_V1: _key,
     POLICY_V1: _policy,
+    EXPORT_V1: _export,
 }
 
 

@@ -22,7 +22,7 @@ from verifier.entry import parse_entry
 from verifier.entry_walk import EntryWalk
 from verifier.errors import SourceError, VerificationError
 from verifier.merkle import CompactRange, leaf_hash
-from verifier.report import STEPS, Report
+from verifier.report import CORE_STEPS, Report
 from verifier.seen import SeenCheckpoints
 from verifier.trust import Trust
 
@@ -125,14 +125,14 @@ class LogAudit:
         try:
             note = self.source.latest_checkpoint()
         except SourceError as exc:
-            for step in STEPS:
+            for step in CORE_STEPS:
                 self.report.not_run(step, f"the log's latest checkpoint could not be fetched: {exc}")
             return None
         try:
             checkpoint = open_checkpoint(note, self.trust.verifier_keys, origin=self.trust.origin)
         except VerificationError as exc:
             self.report.failed("V4", exc)
-            for step in STEPS:
+            for step in CORE_STEPS:
                 self.report.not_run(step, "the log's latest checkpoint is not trusted (V4)")
             return None
         self.report.passed("V4", f"latest checkpoint at size {checkpoint.tree_size} signed by a trusted key")

@@ -25,7 +25,11 @@ STEPS: dict[str, str] = {
     "V10": "timeliness: no event after its anchor, anchoring lag within the policy's bound",
     "V11": "disclosed payloads match their commitments",
     "V12": "consistent with the checkpoints this verifier saw before: no rollback, no fork",
+    "V13": "export: signed by an exporter key the trust file names; every ticket it names whole",
 }
+
+#: The steps every verification reports; V13 only appears for signed exports.
+CORE_STEPS = tuple(f"V{n}" for n in range(1, 13))
 
 
 class Status(Enum):
@@ -143,7 +147,7 @@ class Report:
         if missing:
             steps = ", ".join(r.step for r in missing)
             return f"INCOMPLETE: {self.subject}: {steps} not run: {missing[0].detail}"
-        return f"OK: {self.subject}: verified, steps V1-V12 passed"
+        return f"OK: {self.subject}: verified, steps V1-{self.ordered[-1].step} passed"
 
     def lines(self) -> list[str]:
         """The summary, the failure's evidence, then one line per step."""

@@ -13,7 +13,7 @@ from verifier.checkpoint import Checkpoint, open_checkpoint
 from verifier.entry import Transition, parse_entry
 from verifier.errors import SourceError, VerificationError
 from verifier.merkle import verify_consistency
-from verifier.report import STEPS, Report
+from verifier.report import CORE_STEPS, Report
 from verifier.seen import SeenCheckpoints
 from verifier.trust import Trust
 
@@ -28,7 +28,7 @@ class TicketSource(Protocol):
 
 def _incomplete(ticket: str, reason: str) -> Report:
     report = Report(f"ticket {ticket}")
-    for step in STEPS:
+    for step in CORE_STEPS:
         report.not_run(step, reason)
     return report
 

@@ -6,8 +6,10 @@ Everything the verifier trusts comes from here, never from the evidence it check
      "origin": "12345.hangzhou.gov.cn/ledger/v1",
      "verifier_keys": ["12345.hangzhou.gov.cn/ledger/v1+083c9663+AR…"],
      "chain": {"chain_id": 12345, "contract": "0x…", "log_id": "0x…"},
-     "confirmations": 1}
+     "confirmations": 1,
+     "exporter_keys": ["12345.hangzhou.gov.cn/ledger/v1/export+5e1a…"]}
 
+``exporter_keys`` (optional) are the keys whose signature (``issued``) an exported bundle may carry.
 ``log_id`` must be SHA-256 of the origin (as the anchor contract derives it), so a trust file that
 names one log's keys and another log's anchors is refused.
 """
@@ -66,15 +68,19 @@ class Trust:
     verifier_keys: tuple[NoteVerifier, ...]
     chain: ChainPlace
     confirmations: int
+    exporter_keys: tuple[NoteVerifier, ...] = ()
 
     def document(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "v": TRUST_V1,
             "origin": self.origin,
             "verifier_keys": [key.vkey for key in self.verifier_keys],
             "chain": self.chain.document(),
             "confirmations": self.confirmations,
         }
+        if self.exporter_keys:
+            document["exporter_keys"] = [key.vkey for key in self.exporter_keys]
+        return document
 
     def encode(self) -> bytes:
         """The trust file's bytes: canonical JSON and a final newline."""
@@ -93,20 +99,10 @@ def parse_trust(data: bytes) -> Trust:
     fields = Fields(parse_json_strict(data), "")
     if fields.raw("v") != TRUST_V1:
         raise fields.fail("v", f"must be {TRUST_V1!r}: this is not a trust file")
-    fields.expect_members({"v", "origin", "verifier_keys", "chain", "confirmations"})
+    fields.expect_members({"v", "origin", "verifier_keys", "chain", "confirmations"}, {"exporter_keys"})
     origin = fields.string("origin", ORIGIN_RE, "a log origin (printable ASCII, no spaces)")
-    keys = []
-    for number, text in enumerate(fields.array("verifier_keys", limit=MAX_TRUSTED_KEYS)):
-        if not isinstance(text, str):
-            raise fields.fail(f"verifier_keys[{number}]", "must be a vkey string")
-        try:
-            keys.append(parse_vkey(text))
-        except FormatError as exc:
-            raise fields.fail(f"verifier_keys[{number}]", exc.message) from exc
-    if not keys:
-        raise fields.fail("verifier_keys", "must name at least one key")
-    if len({(key.name, key.key_id) for key in keys}) != len(keys):
-        raise fields.fail("verifier_keys", "names the same key twice")
+    keys = _keys(fields, "verifier_keys", required=True)
+    exporters = _keys(fields, "exporter_keys", required=False) if fields.has("exporter_keys") else ()
     chain = parse_chain_place(fields.object("chain"))
     if chain.log_id != log_id_of(origin):
         raise FormatError(
@@ -115,4 +111,21 @@ def parse_trust(data: bytes) -> Trust:
             expected=log_id_of(origin),
             value=chain.log_id,
         )
-    return Trust(origin, tuple(keys), chain, fields.integer("confirmations", minimum=1, maximum=MAX_CONFIRMATIONS))
+    confirmations = fields.integer("confirmations", minimum=1, maximum=MAX_CONFIRMATIONS)
+    return Trust(origin, keys, chain, confirmations, exporters)
+
+
+def _keys(fields: Fields, name: str, *, required: bool) -> tuple[NoteVerifier, ...]:
+    keys = []
+    for number, text in enumerate(fields.array(name, limit=MAX_TRUSTED_KEYS)):
+        if not isinstance(text, str):
+            raise fields.fail(f"{name}[{number}]", "must be a vkey string")
+        try:
+            keys.append(parse_vkey(text))
+        except FormatError as exc:
+            raise fields.fail(f"{name}[{number}]", exc.message) from exc
+    if required and not keys:
+        raise fields.fail(name, "must name at least one key")
+    if len({(key.name, key.key_id) for key in keys}) != len(keys):
+        raise fields.fail(name, "names the same key twice")
+    return tuple(keys)
