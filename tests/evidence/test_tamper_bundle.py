@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.evidence.attacks import ATTACKS
 from tests.evidence.scene import Scene, assert_refused, assert_verified
 from verifier.bundle_check import verify_bundle
+from verifier.cli import main
 from verifier.report import Outcome, Status
 
 
@@ -33,3 +36,36 @@ def test_a_tampered_bundle_is_refused_at_its_step(scene: Scene, name: str) -> No
     data = scene.api.ticket_bundle(expected.ticket)
     report = verify_bundle(data, scene.trust, chain=scene.chain, seen=scene.seen)
     assert_refused(report, expected.step, expected.evidence)
+
+
+#: Attacks only the chain can reveal: offline, their bundles are unproved, not refused.
+ONLY_ON_CHAIN = {
+    "forked_checkpoint",
+    "rpc_on_another_chain",
+    "claimed_on_the_trusted_contract",
+    "reorged_anchor",
+    "claimed_after_anchoring",
+    "anchored_too_late",
+}
+
+
+@pytest.mark.parametrize("name", list(ATTACKS))
+def test_hotline_verify_bundle_offline_refuses_or_leaves_incomplete(
+    scene: Scene, name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``hotline-verify bundle --offline``: exit 1 with the step for what the bundle itself betrays, exit 3
+    (never 0) for what only the chain can show."""
+    expected = ATTACKS[name](scene)
+    if not expected.bundle:
+        pytest.skip("only a server can make this attack")
+    bundle, trust = tmp_path / "bundle.json", tmp_path / "trust.json"
+    bundle.write_bytes(scene.api.ticket_bundle(expected.ticket))
+    trust.write_bytes(scene.trust.encode())
+    scene.seen.save()
+    argv = ["bundle", str(bundle), "--trust", str(trust), "--offline", "--state-dir", str(scene.seen.path.parent)]
+    code = main(argv)
+    first = capsys.readouterr().out.splitlines()[0]
+    if name in ONLY_ON_CHAIN:
+        assert (code, first.split(":")[0]) == (3, "INCOMPLETE"), first
+    else:
+        assert code == 1 and first.startswith(f"FAIL: {expected.step} "), first
