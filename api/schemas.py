@@ -218,6 +218,7 @@ class TrustOut(BaseModel):
 
     origin: str
     verifier_key: str
+    exporter_key: str = Field(description="The key that signs exports (issued.key of an exported bundle).")
     log_id: str
     chain_id: int | None
     contract: str | None

@@ -12,14 +12,18 @@ import time
 from datetime import date
 from pathlib import Path
 
-from ledger.anchoring.commands import deployment_file
+from ledger.anchoring.commands import DEFAULT_RPC, deployment_file
 from ledger.anchoring.deployment import Deployment
 from ledger.arguments import positive_int
 from ledger.bundles import ticket_bundle
 from ledger.config import DataDir
 from ledger.exports import ExportFilter, exporter_key, write_export
 from ledger.service import Ledger
+from verifier.bundle_check import verify_bundle
 from verifier.note import NoteSigner
+from verifier.report_page import context_for, report_page
+from verifier.seen import SeenCheckpoints
+from verifier.sources.chain import ChainReader
 from verifier.trust import ChainPlace, Trust, log_id_of
 
 
@@ -100,15 +104,38 @@ def cmd_export(args: argparse.Namespace) -> int:
         tickets=tuple(args.ticket or ()),
         states=tuple(args.state or ()),
         disclose=args.disclose,
+        reason=args.reason,
     )
     result = write_export(ledger, chosen, args.out, signer=signer, by=args.by, progress=_Progress())
+    report_file = args.report or args.out.with_name(args.out.name.removesuffix(".json") + ".report.html")
+    deployment = Deployment.load(deployment_file(Path(args.data)))
+    trust = build_trust(ledger, deployment, 1, signer)
+    page, outcome = _report(result.path, trust, args.rpc, data.path / "verifier-state")
+    report_file.write_text(page, encoding="utf-8")
     print(
         f"export {result.id}: {result.tickets:,} ticket(s), {result.entries:,} entries under the anchored checkpoint "
         f"of size {result.tree_size}, written to {result.path} (sha256 {result.sha256.hex()}); recorded in the log "
         f"as entry {result.index}"
     )
+    print(f"report ({outcome}): {report_file}")
     print(f"verify it with: hotline-verify bundle {result.path} --trust TRUST.json --rpc URL")
     return 0
+
+
+def _report(bundle: Path, trust: Trust, rpc: str, state: Path) -> tuple[str, str]:
+    """The export's HTML report, from an independent verification of the written file against the chain.
+
+    The checkpoints earlier exports were proved against are remembered in ``state`` (V12), as an auditor's
+    verifier would remember them.
+    """
+    data = bundle.read_bytes()
+    seen = SeenCheckpoints.load(state, trust.origin)
+    with ChainReader([rpc]) as chain:
+        report = verify_bundle(data, trust, chain=chain, seen=seen, subject=f"export {bundle.name}")
+        page = report_page(data, trust, report, chain, context_for(bundle.name, data, [rpc]))
+    if report.ok("V4") and report.ok("V12"):
+        seen.save()
+    return page, report.outcome.value
 
 
 def add_evidence_parsers(
@@ -140,6 +167,11 @@ def add_evidence_parsers(
     export.add_argument(
         "--disclose", action="store_true", help="include payloads with their salts (personal data: only on request)"
     )
+    export.add_argument("--reason", help="why (e.g. the regulator's request number); recorded with the export")
     export.add_argument("--by", default="operator", help="who exports, as recorded in the log (default operator)")
     export.add_argument("--out", type=Path, required=True, help="the bundle file to write")
+    export.add_argument("--report", type=Path, help="the HTML report to write (default: beside the bundle)")
+    export.add_argument(
+        "--rpc", default=DEFAULT_RPC, help=f"a chain endpoint the report's verification reads (default {DEFAULT_RPC})"
+    )
     export.set_defaults(run=cmd_export)

@@ -376,6 +376,18 @@ class Ledger:
         plan = inclusion_plan(index, self._proof_size(tree_size))
         return plan.rehash(self.store.node_hashes(plan.ids))
 
+    def inclusion_proofs(self, indices: Sequence[int], tree_size: int) -> list[list[bytes]]:
+        """The inclusion proofs of many entries in the tree of ``tree_size``, reading each stored node once.
+
+        Raises:
+            ProofRequestError: an index is not in that tree, or the tree is larger than the log.
+        """
+        size = self._proof_size(tree_size)
+        plans = [inclusion_plan(index, size) for index in indices]
+        wanted = list(dict.fromkeys(node for plan in plans for node in plan.ids))
+        found = dict(zip(wanted, self.store.node_hashes(wanted), strict=True))
+        return [plan.rehash([found[node] for node in plan.ids]) for plan in plans]
+
     def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
         """The consistency proof from ``size1`` to ``size2`` (default: current size).
 

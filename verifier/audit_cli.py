@@ -18,6 +18,7 @@ from verifier.chain_view import ChainView
 from verifier.errors import FormatError
 from verifier.log_audit import audit_log
 from verifier.report import Outcome, Report
+from verifier.report_page import context_for, report_page
 from verifier.seen import SeenCheckpoints, default_state_dir
 from verifier.sources.api import LogApi
 from verifier.ticket_check import verify_ticket
@@ -98,6 +99,13 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     chain = open_chain(args, required=True)
     seen = load_seen(args, trust)
     report = verify_bundle(data, trust, chain=chain, seen=seen, subject=f"bundle {args.file}")
+    if args.report:
+        context = context_for(Path(args.file).name, data, rpc_urls(args), Path(args.trust).name)
+        page = report_page(data, trust, report, chain, context)
+        try:
+            Path(args.report).write_text(page, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write the report {args.report}: {exc.strerror}") from exc
     return finish(report, seen, args.json)
 
 
@@ -203,6 +211,7 @@ def add_evidence_commands(commands: argparse._SubParsersAction[argparse.Argument
     bundle = commands.add_parser("bundle", parents=[common], help="verify a proof bundle (hotline.bundle/v1)")
     bundle.add_argument("file", help="the bundle file")
     bundle.add_argument("--offline", action="store_true", help="do not consult the chain (V5, V6, V10 not run)")
+    bundle.add_argument("--report", help="also write the HTML report (for regulators; printable to PDF) to this file")
     bundle.set_defaults(run=cmd_bundle)
     ticket = commands.add_parser(
         "ticket", parents=[common, api_options()], help="verify one ticket as the API serves it, against the chain"

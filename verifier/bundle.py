@@ -229,7 +229,7 @@ def _disclosure(value: Any, path: str) -> Disclosure:
 
 
 _EXPORT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{7,63}")
-MAX_FILTER_BYTES = 16 * 1024
+MAX_FILTER_BYTES = 60 * 1024
 
 
 def _export(fields: Fields) -> ExportManifest:

@@ -18,13 +18,13 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import require
 from api.errors import ApiProblem, problem_responses
 from api.services import ServicesDep
-from ledger.exports import EXPORT_ID_RE, ExportFilter, write_export
+from ledger.exports import EXPORT_ID_RE, MAX_FILTER_TICKETS, ExportFilter, write_export
 from ledger.records import StoredApiKey
 from verifier.entry import ORG_RE, TICKET_RE
 from verifier.names import CODE_RE
 
 router = APIRouter(prefix="/v1", tags=["exports"])
-MAX_TICKETS = 10_000
+MAX_TICKETS = MAX_FILTER_TICKETS
 
 
 def _pattern(regex: object) -> str:
@@ -45,6 +45,7 @@ class ExportIn(BaseModel):
     )
     states: list[Annotated[str, Field(pattern=_pattern(CODE_RE))]] = Field(default_factory=list, max_length=50)
     disclose: bool = False
+    reason: str | None = Field(None, min_length=1, max_length=200, description="Why; recorded with the export.")
 
 
 class ExportOut(BaseModel):
@@ -83,7 +84,9 @@ async def create_export(
     if body.disclose and "admin" not in key.scopes:
         message = f"the API key {key.id} lacks the scope 'admin' needed to disclose payloads"
         raise ApiProblem(403, "insufficient_scope", message, required_scope="admin")
-    chosen = ExportFilter(body.org, body.start, body.end, tuple(body.tickets), tuple(body.states), body.disclose)
+    chosen = ExportFilter(
+        body.org, body.start, body.end, tuple(body.tickets), tuple(body.states), body.disclose, body.reason
+    )
     directory = found.settings.data_dir / "exports"
     directory.mkdir(parents=True, exist_ok=True)
     staging = directory / f".staging-{secrets.token_hex(8)}.json"

@@ -155,6 +155,7 @@ def trust(found: ServicesDep) -> TrustOut:
     return TrustOut(
         origin=origin,
         verifier_key=found.ledger.signer.vkey,
+        exporter_key=found.exporter.vkey,
         log_id=hashlib.sha256(origin.encode()).hexdigest(),
         chain_id=found.settings.chain_id,
         contract=found.settings.contract_address,

@@ -22,6 +22,7 @@ from ledger.anchoring.contract import ContractArtifact, load_artifact, log_id
 from ledger.anchoring.receipts import wait_receipt
 from ledger.anchoring.sender import CallReverted, Fees, TxSender
 from ledger.errors import LedgerError
+from verifier.chain_view import OnChainAnchor
 
 ZERO_ROOT = bytes(32)
 
@@ -48,16 +49,6 @@ class ReorgDetected(LedgerError):
     """A transaction or block this worker relied on is no longer on the canonical chain."""
 
     code = "reorg"
-
-
-@dataclass(frozen=True)
-class OnChainAnchor:
-    """What the contract holds for a log at some size."""
-
-    size: int
-    root: bytes
-    block_number: int
-    timestamp: int
 
 
 @dataclass(frozen=True)

@@ -145,6 +145,7 @@ def test_anchors_policies_and_trust(make_api: Callable[..., AbstractContextManag
         assert trust == {
             "origin": origin,
             "verifier_key": api.services.ledger.signer.vkey,
+            "exporter_key": api.services.exporter.vkey,
             "log_id": hashlib.sha256(origin.encode()).hexdigest(),
             "chain_id": 31337,
             "contract": contract,

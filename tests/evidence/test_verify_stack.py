@@ -55,8 +55,11 @@ def test_bundle_ticket_and_log_verify_against_the_running_stack(stack: Stack, tm
     assert checked.returncode == 0 and checked.stdout.startswith("OK: bundle"), checked.stdout + checked.stderr
 
     export = tmp_path / "export.json"
-    exported = run("api.cli", "export", "--data", str(data), "--from", "2020-01-01", "--out", str(export))
+    exported = run("api.cli", "export", "--data", str(data), "--from", "2020-01-01", "--out", str(export), "--rpc", rpc)
     assert exported.returncode == 0 and "recorded in the log" in exported.stdout, exported.stdout + exported.stderr
+    assert "report (VERIFIED)" in exported.stdout, exported.stdout
+    page = (tmp_path / "export.report.html").read_text()
+    assert "验证通过 VERIFIED" in page and "V13" in page
     checked = run("verifier.cli", "bundle", str(export), env=env)
     assert checked.returncode == 0 and "V13 passed" in checked.stdout, checked.stdout + checked.stderr
 
