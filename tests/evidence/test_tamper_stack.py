@@ -21,11 +21,10 @@ import pytest
 
 from tests.api.test_run_command import Stack, api_key
 from tests.evidence import malicious_api as m
+from tests.evidence.forge import forked_bundle
 from tests.evidence.test_verify_stack import run, wait_bundle
-from tests.merkle_reference import ReferenceTree
 from verifier.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from verifier.cli import main
-from verifier.merkle import leaf_hash
 from verifier.note import NoteSigner
 from verifier.trust import parse_trust
 
@@ -133,22 +132,12 @@ def test_a_checkpoint_of_a_forked_log_signed_with_the_operator_key_is_refused_by
     anchor contract, holding the original root at that size, can tell (V5)."""
     trust = parse_trust(live.trust.read_bytes())
     original = open_checkpoint(live.bundle["checkpoint"], trust.verifier_keys, origin=trust.origin)
-    size, mine = original.tree_size, {e["index"] for e in live.bundle["entries"]}
     entries: list[bytes] = []
-    while len(entries) < size:
-        page = live.get("/v1/entries", start=len(entries), end=size).json()
+    while len(entries) < original.tree_size:
+        page = live.get("/v1/entries", start=len(entries), end=original.tree_size).json()
         entries += [base64.b64decode(e["data"]) for e in page["entries"]]
-    victim = next(i for i in range(size - 1, -1, -1) if i not in mine and b'"ticket":"' in entries[i])
-    entries[victim] = m.flip_time_digit(entries[victim])
-    tree = ReferenceTree.from_data(entries)
     signer = NoteSigner.from_skey((live.stack.data / "keys" / "operator.key").read_text().strip())
-    forked = json.loads(json.dumps(live.bundle))
-    forked["checkpoint"] = sign_checkpoint(Checkpoint(trust.origin, size, tree.root()), signer)
-    forked["anchor"]["root"] = tree.root().hex()
-    for kind in ("entries", "policies", "keys"):
-        for item in forked[kind]:
-            assert leaf_hash(entries[item["index"]]).hex() == item["hash"]
-            item["proof"] = [h.hex() for h in tree.path(item["index"], size)]
+    forked = forked_bundle(live.bundle, entries, signer)
     code, report = _verify_bundle(live, forked, tmp_path, capsys)
     assert (code, report["first_failure"]) == (1, "V5"), report
     failure = next(s for s in report["steps"] if s["step"] == "V5")
