@@ -16,6 +16,7 @@ from api.errors import PROBLEM_COMPONENT, install_error_handlers
 from api.logs import configure_logging
 from api.metrics import Metrics
 from api.middleware import BodyLimit, RequestMetrics
+from api.page.routes import install_page
 from api.production import refuse_development_keys
 from api.routes import exports, log, meta, payloads, tickets, transitions
 from api.schemas import Problem
@@ -60,6 +61,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     for module in (transitions, tickets, log, payloads, exports, meta):
         app.include_router(module.router)
+    install_page(app)  # the citizen's query page at / (issue 6)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=metrics)
     return app

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from api.backlog import BacklogMonitor
 from api.group_commit import GroupCommitter
+from api.lockout import Lockout
 from api.metrics import Metrics
 from api.ratelimit import RateLimiter
 from api.settings import Settings
@@ -31,6 +32,7 @@ class Services:
     public_limiter: RateLimiter
     query_code_limiter: RateLimiter
     exporter: NoteSigner
+    query_code_lockout: Lockout
 
     @classmethod
     def open(cls, settings: Settings, metrics: Metrics) -> Services:
@@ -63,6 +65,7 @@ class Services:
             public_limiter=RateLimiter(settings.public_rate_per_second, settings.public_burst),
             query_code_limiter=RateLimiter(settings.query_code_rate_per_minute / 60, settings.query_code_burst),
             exporter=exporter_key(data, ledger, development=settings.development),
+            query_code_lockout=Lockout(settings.query_code_max_failures, settings.query_code_lockout_seconds),
         )
 
     def close(self) -> None:

@@ -11,6 +11,8 @@
 | ``HOTLINE_CHAIN_ID``, ``HOTLINE_CONTRACT_ADDRESS`` | the anchoring chain and CheckpointAnchor contract |
 | ``HOTLINE_ANCHOR_KEY_FILE``, ``…_PASSWORD`` | the anchor worker's keystore (checked here, never opened) |
 | ``HOTLINE_MAX_PENDING_ENTRIES`` | refuse submissions (503) while more entries than this await anchoring; 0: never |
+| ``HOTLINE_PUBLIC_RPC_URL`` | the chain endpoint citizens' browsers read anchors from (default: the first RPC URL) |
+| ``HOTLINE_QUERY_CODE_MAX_FAILURES``, ``…_LOCKOUT_SECONDS`` | lockout after wrong codes (per ticket, client) |
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ class Settings(BaseSettings):
     public_burst: int = Field(default=60, ge=1)
     query_code_rate_per_minute: float = Field(default=10.0, gt=0)
     query_code_burst: int = Field(default=10, ge=1)
+    query_code_max_failures: int = Field(default=5, ge=1)
+    query_code_lockout_seconds: float = Field(default=900.0, gt=0)
+    public_rpc_url: str | None = None
     rpc_timeout_seconds: float = Field(default=3.0, gt=0)
     log_level: str = "INFO"
 
@@ -68,3 +73,8 @@ class Settings(BaseSettings):
     @property
     def development(self) -> bool:
         return self.environment == "development"
+
+    @property
+    def browser_rpc_url(self) -> str | None:
+        """The RPC endpoint the citizen page embeds for browsers: ``public_rpc_url``, else the first RPC URL."""
+        return self.public_rpc_url or (self.rpc_urls[0] if self.rpc_urls else None)

@@ -31,3 +31,13 @@ ensure_node_modules() {
     touch "$stamp"
   fi
 }
+
+# The citizen page's browser tests drive Debian's chromium through Playwright (never a downloaded browser);
+# the CJK fonts make their Chinese screenshots legible.
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] && return 0
+  command -v apt-get >/dev/null 2>&1 || { echo "the browser tests need Debian's chromium (/usr/bin/chromium)" >&2; exit 2; }
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+}

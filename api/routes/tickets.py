@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Header, Path
+from fastapi import APIRouter, Body, Depends, Header, Path, Request
 from fastapi.responses import Response
 
 from api.auth import query_code_rate_limit, require
 from api.errors import ApiProblem, problem_responses
+from api.query_access import open_ticket
 from api.schemas import TICKET_EXAMPLE, EntryOut, HistoryOut, QueryCodeIn
 from api.services import Services, ServicesDep
 from ledger.bundles import ticket_bundle
@@ -82,6 +83,10 @@ def get_ticket_bundle(ticket: TicketPath, found: ServicesDep) -> Response:
     """
     if not TICKET_RE.fullmatch(ticket):
         raise ApiProblem(404, "ticket_not_found", f"no ticket {ticket!r} in this log")
+    return _bundle_response(found, ticket)
+
+
+def _bundle_response(found: Services, ticket: str) -> Response:
     result = ticket_bundle(found.ledger, ticket)
     return Response(
         result.bundle.encode(),
@@ -89,22 +94,16 @@ def get_ticket_bundle(ticket: TicketPath, found: ServicesDep) -> Response:
         headers={
             "Content-Disposition": f'attachment; filename="{ticket}.bundle.json"',
             "X-Pending-Entries": str(result.pending),
+            "Cache-Control": "no-store",
         },
     )
 
 
-_NOT_FOUND = "no ticket with this number and query code"
-
-
-def _public_history(found: Services, ticket: str, code: str | None) -> HistoryOut:
-    # One answer for an unknown ticket, a ticket without a code, and a wrong code: nothing tells them apart,
-    # and the comparison takes the same time (QueryCodeKey.matches).
-    stored = found.ledger.query_code_hash(ticket) if TICKET_RE.fullmatch(ticket) else None
-    history = None
-    if found.query_codes.matches(ticket, code or "", stored) and code:
-        history = ticket_history(found, ticket)
-    if history is None:
-        raise ApiProblem(404, "ticket_not_found", _NOT_FOUND)
+def _public_history(found: Services, request: Request, ticket: str, code: str | None) -> HistoryOut:
+    open_ticket(found, request, ticket, code)  # the same 404 for every wrong pair; 429 while locked out
+    history = ticket_history(found, ticket)
+    if history is None:  # pragma: no cover - a ticket with a query code has entries
+        raise ApiProblem(404, "ticket_not_found", "no ticket with this number and query code")
     return history
 
 
@@ -117,11 +116,12 @@ def _public_history(found: Services, ticket: str, code: str | None) -> HistoryOu
 )
 def get_public_ticket(
     ticket: TicketPath,
+    request: Request,
     found: ServicesDep,
     x_query_code: Annotated[str | None, Header(max_length=64, description="The citizen's 查询码.")] = None,
 ) -> HistoryOut:
     """A citizen's view of a ticket, with the query code in the ``X-Query-Code`` header (never in the URL)."""
-    return _public_history(found, ticket, x_query_code)
+    return _public_history(found, request, ticket, x_query_code)
 
 
 @router.post(
@@ -131,6 +131,44 @@ def get_public_ticket(
     dependencies=[Depends(query_code_rate_limit)],
     tags=["public"],
 )
-def post_public_ticket(ticket: TicketPath, body: Annotated[QueryCodeIn, Body()], found: ServicesDep) -> HistoryOut:
+def post_public_ticket(
+    ticket: TicketPath, body: Annotated[QueryCodeIn, Body()], request: Request, found: ServicesDep
+) -> HistoryOut:
     """The same as the GET, with the query code in the body ``{"query_code": …}``."""
-    return _public_history(found, ticket, body.query_code)
+    return _public_history(found, request, ticket, body.query_code)
+
+
+@router.post(
+    "/public/tickets/{ticket}/bundle",
+    response_class=Response,
+    responses={
+        200: {"content": {BUNDLE_MEDIA_TYPE: {}}, "description": "The ticket's proof bundle (hotline.bundle/v1)."},
+        **problem_responses(
+            400,
+            404,
+            409,
+            413,
+            422,
+            429,
+            503,
+            meanings={
+                **_NO_SUCH_TICKET,
+                409: "None of the ticket's entries is anchored yet (`not_anchored_yet`); retry after the next anchor.",
+                429: "Too many lookups (`rate_limited`), or too many wrong codes for the ticket or address "
+                "(`locked_out`).",
+            },
+        ),
+    },
+    dependencies=[Depends(query_code_rate_limit)],
+    tags=["public"],
+)
+def post_public_ticket_bundle(
+    ticket: TicketPath, body: Annotated[QueryCodeIn, Body()], request: Request, found: ServicesDep
+) -> Response:
+    """The ticket's anchored history as a proof bundle, opened with the query code ``{"query_code": …}``.
+
+    The citizen page verifies it in the browser; ``hotline-verify bundle`` verifies the same file.
+    Entries appended after the latest anchor are left out; ``X-Pending-Entries`` says how many.
+    """
+    open_ticket(found, request, ticket, body.query_code)
+    return _bundle_response(found, ticket)

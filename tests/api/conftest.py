@@ -94,6 +94,7 @@ def settings_for(tmp_path: Path, db_url: str) -> Callable[..., Settings]:
             "max_pending_entries": 0,
             "public_burst": 1000,
             "query_code_burst": 1000,
+            "query_code_max_failures": 1000,
         }
         values.update(changes)
         return Settings(**values)

@@ -28,6 +28,13 @@ ENDPOINTS: list[tuple[str, str, str, Any, str | None]] = [
     ("GET", "/v1/trust", "/v1/trust", None, None),
     ("GET", "/v1/public/tickets/{ticket}", f"/v1/public/tickets/{TICKET}", None, None),
     ("POST", "/v1/public/tickets/{ticket}", f"/v1/public/tickets/{TICKET}", {"query_code": "XXXXXXXX"}, None),
+    (
+        "POST",
+        "/v1/public/tickets/{ticket}/bundle",
+        f"/v1/public/tickets/{TICKET}/bundle",
+        {"query_code": "XXXXXXXX"},
+        None,
+    ),
     ("GET", "/healthz", "/healthz", None, None),
     ("GET", "/readyz", "/readyz", None, None),
     ("GET", "/metrics", "/metrics", None, None),

@@ -99,6 +99,9 @@ CONFIG = schemathesis.Config.from_dict(
             _also_refused("/v1/transitions", 422),
             _also_refused("/v1/transitions:batch", 422),
             _also_refused("/v1/payloads/{commitment}/erase", 422),
+            # A filter that selects nothing, names a ticket the log does not have, or a period that ends before
+            # it starts is refused (422 export_refused): the schema cannot say which tickets exist.
+            _also_refused("/v1/exports", 422),
         ],
     }
 )
