@@ -11,11 +11,11 @@ from collections.abc import Iterable
 from verifier.anchor_check import CHAIN_STEPS, ChainAnchors, check_anchor
 from verifier.bundle import Bundle, ProvenEntry, parse_bundle
 from verifier.chain_view import ChainView
-from verifier.checkpoint import Checkpoint, open_checkpoint
+from verifier.checkpoint import Checkpoint, failure_step, open_checkpoint
 from verifier.commitment import verify_disclosure
 from verifier.entry import Entry, KeyEntry, PolicyEntry, Transition, parse_entry
 from verifier.entry_walk import EntryWalk
-from verifier.errors import FormatError, SignatureError, VerificationError
+from verifier.errors import FormatError, VerificationError
 from verifier.export_check import check_export
 from verifier.merkle import leaf_hash, verify_inclusion
 from verifier.report import CORE_STEPS, Report
@@ -68,11 +68,8 @@ def _checkpoint(report: Report, bundle: Bundle, trust: Trust) -> Checkpoint | No
     """V4: the checkpoint is the trusted log's, signed by a key of the trust file."""
     try:
         checkpoint = open_checkpoint(bundle.checkpoint, trust.verifier_keys, origin=trust.origin)
-    except SignatureError as exc:
-        report.failed("V4", exc)
-        return None
-    except FormatError as exc:
-        report.failed("V4" if exc.evidence.get("field") == "origin" else "V1", exc)
+    except VerificationError as exc:
+        report.failed(failure_step(exc), exc)
         return None
     report.passed("V4", f"checkpoint of {checkpoint.origin} at size {checkpoint.tree_size} signed by a trusted key")
     return checkpoint

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from verifier.anchor_check import ChainAnchors
 from verifier.chain_view import AnchoredEvent, ChainView
-from verifier.checkpoint import Checkpoint, open_checkpoint
+from verifier.checkpoint import Checkpoint, failure_step, open_checkpoint
 from verifier.entry import parse_entry
 from verifier.entry_walk import EntryWalk
 from verifier.errors import SourceError, VerificationError
@@ -131,9 +131,9 @@ class LogAudit:
         try:
             checkpoint = open_checkpoint(note, self.trust.verifier_keys, origin=self.trust.origin)
         except VerificationError as exc:
-            self.report.failed("V4", exc)
+            self.report.failed(failure_step(exc), exc)
             for step in CORE_STEPS:
-                self.report.not_run(step, "the log's latest checkpoint is not trusted (V4)")
+                self.report.not_run(step, "the log's latest checkpoint is malformed or not trusted")
             return None
         self.report.passed("V4", f"latest checkpoint at size {checkpoint.tree_size} signed by a trusted key")
         return checkpoint

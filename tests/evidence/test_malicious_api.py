@@ -38,7 +38,7 @@ CASES: list[Case] = [
     ("log", ENTRIES, m.server_error, Outcome.INCOMPLETE, None),
     ("log", ENTRIES, m.slow(2), Outcome.INCOMPLETE, None),
     ("log", CHECKPOINT, m.forge_checkpoint, Outcome.FAILED, "V4"),
-    ("log", CHECKPOINT, m.truncated, Outcome.FAILED, "V4"),  # no trusted latest checkpoint
+    ("log", CHECKPOINT, m.truncated, Outcome.FAILED, "V1"),
 ]
 
 
