@@ -14,7 +14,7 @@ import pytest
 
 from ledger.anchoring.deployment import Deployment, deploy
 from ledger.anchoring.development import development_accounts
-from ledger.bundles import ticket_bundle
+from ledger.bundles import entries_bundle, ticket_bundle
 from tests.anchoring.conftest import DevChain
 from tests.conftest import ORIGIN
 from tests.evidence.conftest import AnchoredLog
@@ -82,3 +82,18 @@ def test_an_anchor_removed_by_a_real_reorg_is_refused(
     assert_refused(
         report, "V6", {"block_number": anchor_block, "claimed_block_hash": document["anchor"]["block_hash"][2:]}
     )
+
+
+def test_an_altered_disclosure_in_a_real_regulator_bundle_is_refused(
+    anchored: AnchoredLog, reader: ChainReader, tmp_path: Path
+) -> None:
+    """A bundle with the payloads disclosed (as a regulator receives them): one payload edited after export."""
+    size = anchored.ledger.latest_anchor().tree_size  # type: ignore[union-attr]
+    ledger = anchored.ledger
+    transitions = [e.index for t in anchored.tickets for e in ledger.ticket_entries(t) if e.index < size]
+    document = entries_bundle(ledger, transitions, disclose=True).document()
+    assert document["disclosures"], "the demo tickets carry payloads"
+    assert_verified(_verify(document, anchored.trust, reader, tmp_path))
+    disclosure = document["disclosures"][-1]
+    disclosure["payload"] = {**disclosure["payload"], "content": "已按要求整改"}
+    assert_refused(_verify(document, anchored.trust, reader, tmp_path), "V11", {"index": disclosure["index"]})
