@@ -15,10 +15,11 @@ Scopes do not imply one another: a core system that submits and polls its receip
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiProblem
@@ -29,10 +30,13 @@ from ledger.records import StoredApiKey
 _bearer = HTTPBearer(auto_error=False, description="An API key from `hotline-ledger keys create`.")
 
 
-def require(scope: str) -> Callable[..., StoredApiKey]:
-    """A dependency that admits a request only with an active API key holding ``scope``."""
+def require(scope: str) -> Callable[..., Awaitable[StoredApiKey]]:
+    """A dependency that admits a request only with an active API key holding ``scope``.
 
-    def check_key(
+    Keys are checked through ``ApiKeys`` with its in-process cache (``HOTLINE_API_KEY_CACHE_SECONDS``).
+    """
+
+    async def check_key(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         found: ServicesDep,
     ) -> StoredApiKey:
@@ -41,7 +45,9 @@ def require(scope: str) -> Callable[..., StoredApiKey]:
             raise ApiProblem(
                 401, "unauthenticated", "this endpoint needs an API key (Authorization: Bearer …)", headers=challenge
             )
-        key = found.api_keys.authenticate(credentials.credentials)
+        # A key verified moments ago is checked on the event loop; otherwise its row is read in a thread.
+        token = credentials.credentials
+        key = found.api_keys.recently_verified(token) or await run_in_threadpool(found.api_keys.authenticate, token)
         if key is None:
             raise ApiProblem(401, "invalid_api_key", "the API key is unknown or revoked", headers=challenge)
         if scope not in key.scopes:

@@ -59,7 +59,7 @@ class Services:
             settings=settings,
             ledger=ledger,
             committer=committer,
-            api_keys=ApiKeys.of(ledger.store),
+            api_keys=ApiKeys.of(ledger.store, cache_seconds=settings.api_key_cache_seconds),
             query_codes=query_codes,
             backlog=backlog,
             public_limiter=RateLimiter(settings.public_rate_per_second, settings.public_burst),

@@ -13,6 +13,7 @@
 | ``HOTLINE_MAX_PENDING_ENTRIES`` | refuse submissions (503) while more entries than this await anchoring; 0: never |
 | ``HOTLINE_PUBLIC_RPC_URL`` | the chain endpoint citizens' browsers read anchors from (default: the first RPC URL) |
 | ``HOTLINE_QUERY_CODE_MAX_FAILURES``, ``…_LOCKOUT_SECONDS`` | lockout after wrong codes (per ticket, client) |
+| ``HOTLINE_API_KEY_CACHE_SECONDS`` | trust a key found active this long without reading it again (default 1, 0 never) |
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class Settings(BaseSettings):
     group_max_requests: int = Field(default=1000, ge=1)
     group_max_wait_ms: float = Field(default=2.0, ge=0)
 
+    #: A revocation made in another process (replica, CLI) takes effect within this many seconds.
+    api_key_cache_seconds: float = Field(default=1.0, ge=0)
     public_rate_per_second: float = Field(default=20.0, gt=0)
     public_burst: int = Field(default=60, ge=1)
     query_code_rate_per_minute: float = Field(default=10.0, gt=0)

@@ -1,7 +1,9 @@
 """Sequencing ticket transitions: validate against the workflow, chain, and give each its index.
 
-``sequence_transitions`` runs inside one writer transaction (``ledger.storage.WriteView``) and
-either sequences every request or raises and sequences none (a batch is all or nothing).
+``TransitionSequencer.prepare`` does the work that needs no database (canonical bytes, the
+idempotency digest, payload sealing) before the write lock; ``sequence`` then runs inside one
+writer transaction (``ledger.storage.WriteView``) and either sequences every request or raises
+and sequences none (a batch is all or nothing).
 Idempotency is by the client's ``transition_id``: the same id with the same content gets the
 same receipt again; with other content it is a conflict.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -26,7 +28,7 @@ from ledger.errors import (
     UnknownPolicy,
 )
 from ledger.payloads import PayloadKey
-from ledger.records import StoredEntry, TicketState
+from ledger.records import SealedPayload, StoredEntry, TicketState
 from ledger.storage import WriteView
 from verifier.canonical import canonical_bytes
 from verifier.entry import TRANSITION_V1, Actor, Transition, build_entry, parse_entry
@@ -107,6 +109,18 @@ class Receipt:
     query_code: str | None = None
 
 
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A request with what can be computed before the write lock: its digest and its sealed payload.
+
+    ``sealed`` carries no entry index yet (``-1``); sequencing gives it one.
+    """
+
+    request: TransitionRequest
+    digest: bytes
+    sealed: SealedPayload | None
+
+
 class TransitionSequencer:
     """Turns requests into chained, policy-checked ``hotline.transition/v1`` entries."""
 
@@ -118,30 +132,44 @@ class TransitionSequencer:
         self.default_policy = default_policy
         self.payload_key = payload_key
 
-    def sequence(self, view: WriteView, batch: PendingBatch, requests: Sequence[TransitionRequest]) -> list[Receipt]:
-        """Sequence ``requests`` into ``batch``; raise (sequencing none) on the first refusal.
+    def prepare(self, requests: Sequence[TransitionRequest]) -> list[PreparedRequest]:
+        """Check, canonicalise, digest and seal ``requests``: the work that needs no database.
+
+        Done before the write lock is taken, so that it does not hold up other writers.
 
         Raises:
-            InvalidRequest: a field breaks the entry schema or the request is malformed.
-            TransitionConflict: a transition id was used before with other content.
-            StaleSequence: ``expected_seq`` is not the ticket's next ``seq``.
-            IllegalTransition: the workflow policy does not allow the transition now.
-            UnknownPolicy: the request names a policy this log never published.
-            ActorKeyError: a signature by an unknown or revoked key, or one that fails.
+            InvalidRequest: a malformed transition id, or a field or payload that is not canonical JSON.
         """
+        prepared = []
         for request in requests:
             if not is_transition_id(request.transition_id):
                 raise InvalidRequest(
                     f"transition_id must be 1–{TRANSITION_ID_CHARS} characters, none of them NUL", field="transition_id"
                 )
-        stored = view.entries_by_transition_id(r.transition_id for r in requests)
-        known = view.tickets(r.ticket for r in requests)
-        in_batch: dict[str, tuple[bytes, Receipt]] = {}
-        receipts = []
-        for request in requests:
             fields, payload_bytes = _canonical_parts(request)
             # Canonical JSON holds no raw newline, so the separator keeps the two parts apart.
             digest = self.payload_key.digest(fields + b"\n" + (payload_bytes or b"null"))
+            sealed = None if payload_bytes is None else self.payload_key.seal(payload_bytes, -1)
+            prepared.append(PreparedRequest(request, digest, sealed))
+        return prepared
+
+    def sequence(self, view: WriteView, batch: PendingBatch, prepared: Sequence[PreparedRequest]) -> list[Receipt]:
+        """Sequence ``prepared`` requests into ``batch``; raise (sequencing none) on the first refusal.
+
+        Raises:
+            TransitionConflict: a transition id was used before with other content.
+            StaleSequence: ``expected_seq`` is not the ticket's next ``seq``.
+            IllegalTransition: the workflow policy does not allow the transition now.
+            UnknownPolicy: the request names a policy this log never published.
+            ActorKeyError: a signature by an unknown or revoked key, or one that fails.
+            InvalidRequest: a field breaks the entry schema.
+        """
+        stored = view.entries_by_transition_id(p.request.transition_id for p in prepared)
+        known = view.tickets(p.request.ticket for p in prepared)
+        in_batch: dict[str, tuple[bytes, Receipt]] = {}
+        receipts = []
+        for item in prepared:
+            request, digest = item.request, item.digest
             previous = stored.get(request.transition_id)
             if previous is not None:
                 receipts.append(self._replay(request, previous, digest))
@@ -153,7 +181,7 @@ class TransitionSequencer:
                 receipts.append(earlier)
                 continue
             state = batch.tickets.get(request.ticket) or known.get(request.ticket)
-            receipt = self._sequence_one(view, batch, request, state, digest, payload_bytes)
+            receipt = self._sequence_one(view, batch, item, state)
             in_batch[request.transition_id] = (digest, receipt)
             receipts.append(receipt)
         return receipts
@@ -187,11 +215,10 @@ class TransitionSequencer:
         self,
         view: WriteView,
         batch: PendingBatch,
-        request: TransitionRequest,
+        prepared: PreparedRequest,
         state: TicketState | None,
-        digest: bytes,
-        payload_bytes: bytes | None,
     ) -> Receipt:
+        request = prepared.request
         seq = state.seq + 1 if state else 1
         if request.expected_seq is not None and request.expected_seq != seq:
             raise StaleSequence(
@@ -204,7 +231,7 @@ class TransitionSequencer:
             )
         policy = self._policy_for(request, state)
         current = state.state if state else None
-        sealed = None if payload_bytes is None else self.payload_key.seal(payload_bytes, batch.next_index)
+        sealed = None if prepared.sealed is None else replace(prepared.sealed, entry_index=batch.next_index)
         actor: dict[str, Any] = {"org": request.actor.org, "role": request.actor.role}
         if request.actor.key is not None:
             actor["key"] = request.actor.key
@@ -253,7 +280,11 @@ class TransitionSequencer:
         if entry.sig is not None:
             self._check_signature(view, entry)
         index, leaf = batch.add(
-            entry.data, ticket=request.ticket, seq=seq, transition_id=request.transition_id, request_digest=digest
+            entry.data,
+            ticket=request.ticket,
+            seq=seq,
+            transition_id=request.transition_id,
+            request_digest=prepared.digest,
         )
         if sealed is not None:
             batch.payloads.append(sealed)

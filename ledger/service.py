@@ -7,14 +7,14 @@ through ``ledger.storage``, so several processes (API replicas) can share one da
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from ledger.batch import PendingBatch
 from ledger.errors import ActorKeyError, InvalidRequest, LogStateError, PayloadNotFound
 from ledger.payloads import PayloadKey
-from ledger.proofs import ProofRequestError, consistency_plan, inclusion_plan, right_border
+from ledger.proofs import ProofPlan, ProofRequestError, consistency_plan, inclusion_plan, right_border
 from ledger.publisher import publish_checkpoint
 from ledger.query_codes import QueryCodeKey
 from ledger.records import ActorKey, LogHead, StoredAnchor, StoredCheckpoint, StoredEntry
@@ -112,13 +112,14 @@ class Ledger:
         (as its keyed hash) in the same transaction and returned once, on the opening receipt.
 
         Raises:
-            LedgerError: see ``TransitionSequencer.sequence``; then nothing was recorded.
+            LedgerError: see ``TransitionSequencer.prepare`` and ``sequence``; then nothing was recorded.
         """
+        prepared = self._sequencer.prepare(requests)
         with self.store.writing() as view:
             head = self._lock(view)
             self._refresh_policies(view, requests)
             batch = PendingBatch(head)
-            receipts = self._sequencer.sequence(view, batch, requests)
+            receipts = self._sequencer.sequence(view, batch, prepared)
             if query_codes is not None:
                 receipts = query_codes.issue(view, receipts)
             if batch.entries:
@@ -268,7 +269,7 @@ class Ledger:
                 attrs={"erased": commitment, "reason": reason},
             )
             batch = PendingBatch(head)
-            receipt = self._sequencer.sequence(view, batch, [request])[0]
+            receipt = self._sequencer.sequence(view, batch, self._sequencer.prepare([request]))[0]
             view.delete_payload(commitment)
             batch.write(view)
         return receipt
@@ -373,8 +374,7 @@ class Ledger:
         Raises:
             ProofRequestError: the index is not in that tree, or the tree is larger than the log.
         """
-        plan = inclusion_plan(index, self._proof_size(tree_size))
-        return plan.rehash(self.store.node_hashes(plan.ids))
+        return self._proof(lambda size: inclusion_plan(index, size), tree_size)
 
     def inclusion_proofs(self, indices: Sequence[int], tree_size: int) -> list[list[bytes]]:
         """The inclusion proofs of many entries in the tree of ``tree_size``, reading each stored node once.
@@ -394,8 +394,7 @@ class Ledger:
         Raises:
             ProofRequestError: sizes out of order, zero, or beyond the log.
         """
-        plan = consistency_plan(size1, self._proof_size(size2))
-        return plan.rehash(self.store.node_hashes(plan.ids))
+        return self._proof(lambda size: consistency_plan(size1, size), size2)
 
     def root_at(self, tree_size: int) -> bytes:
         """The root of the tree at an earlier (or the current) size."""
@@ -409,6 +408,31 @@ class Ledger:
             raise LogStateError(f"the log {self.origin!r} is not in this database")
         return head
 
+    def _proof(self, plan_at: Callable[[int], ProofPlan], tree_size: int | None) -> list[bytes]:
+        """The proof ``plan_at`` plans, at ``tree_size`` (default: the current size).
+
+        At the current size the plan is made for the largest size seen so far and its nodes are read in
+        the same statement (one snapshot) as the current size: when the log has not grown since, that
+        one read is the whole proof. When it has, the proof is planned again at the size just read,
+        which was the current size during this call. Another process may append at any time, so the
+        size is never taken from memory alone.
+        """
+        if tree_size is not None:
+            plan = plan_at(self._proof_size(tree_size))
+            return plan.rehash(self.store.node_hashes(plan.ids))
+        guess = self._seen_size
+        try:
+            plan = plan_at(guess)
+        except ProofRequestError:
+            # Nothing seen yet, or the request reaches beyond the size seen: read the size first.
+            plan = plan_at(self._proof_size(None))
+            return plan.rehash(self.store.node_hashes(plan.ids))
+        hashes, current = self.store.node_hashes_and_size(plan.ids)
+        if current == guess:
+            return plan.rehash(hashes)
+        plan = plan_at(self._checked_size(current, None))
+        return plan.rehash(self.store.node_hashes(plan.ids))
+
     def _proof_size(self, tree_size: int | None) -> int:
         """``tree_size``, checked to be within the log (default: the current size).
 
@@ -416,7 +440,10 @@ class Ledger:
         """
         if tree_size is not None and 0 <= tree_size <= self._seen_size:
             return tree_size
-        current = self.store.tree_size()
+        return self._checked_size(self.store.tree_size(), tree_size)
+
+    def _checked_size(self, current: int | None, tree_size: int | None) -> int:
+        """``tree_size`` checked against the log's ``current`` size, just read (default: ``current``)."""
         if current is None:
             raise LogStateError("no log in this database")
         self._seen_size = max(self._seen_size, current)

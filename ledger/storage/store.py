@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -30,7 +30,7 @@ from ledger.records import (
     StoredEntry,
     TicketState,
 )
-from ledger.storage import migrate
+from ledger.storage import driver_sql, migrate
 from ledger.storage.checkpointer import WalCheckpointer
 from ledger.storage.engine import make_engine, request_write_lock
 from ledger.storage.leadership import Leadership
@@ -44,7 +44,6 @@ from ledger.storage.schema import (
     payloads,
     policies,
     query_codes,
-    tickets,
 )
 
 _HEAD_ID = 1
@@ -52,7 +51,9 @@ _HEAD_ID = 1
 CACHED_LEVEL = 4
 #: Bound of that cache (about 100 MB at its fullest); it starts over when exceeded.
 MAX_CACHED_NODES = 1 << 20
-_NODES_BY_KEY = select(nodes.c.id, nodes.c.hash).where(nodes.c.id.in_(bindparam("keys", expanding=True)))
+_HEAD_SQL = "SELECT origin, tree_size, root FROM log_head WHERE id = 1"
+_ENTRY_COLUMNS = "SELECT idx, data, ticket, seq, transition_id, request_digest FROM entries"
+_TICKET_COLUMNS = "SELECT ticket, seq, state, head, policy, last_index FROM tickets"
 
 
 #: What the drivers raise when the database cannot be reached or has gone away: callers may retry later.
@@ -82,7 +83,7 @@ class ReadView:
         if not ids:
             return []
         keys = [node_key(node) for node in ids]
-        found = dict(self._conn.execute(_NODES_BY_KEY, {"keys": list(set(keys))}).all())
+        found = dict(driver_sql.rows_where_in(self._conn, "SELECT id, hash FROM nodes", "id", list(set(keys))))
         return _in_order(ids, keys, found)
 
     def entry(self, index: int) -> StoredEntry | None:
@@ -102,15 +103,15 @@ class ReadView:
         wanted = list(set(names))
         if not wanted:
             return {}
-        query = select(tickets).where(tickets.c.ticket.in_(wanted))
-        return {row.ticket: TicketState(*row) for row in self._conn.execute(query)}
+        found = driver_sql.rows_where_in(self._conn, _TICKET_COLUMNS, "ticket", wanted)
+        return {row[0]: TicketState(row[0], row[1], row[2], bytes(row[3]), row[4], row[5]) for row in found}
 
     def entries_by_transition_id(self, ids: Iterable[str]) -> dict[str, StoredEntry]:
         wanted = list(set(ids))
         if not wanted:
             return {}
-        query = select(entries).where(entries.c.transition_id.in_(wanted))
-        return {row.transition_id: _entry(row) for row in self._conn.execute(query)}
+        found = driver_sql.rows_where_in(self._conn, _ENTRY_COLUMNS, "transition_id", wanted)
+        return {row[4]: StoredEntry(*row) for row in found}
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         row = self._conn.execute(select(checkpoints).order_by(checkpoints.c.tree_size.desc()).limit(1)).first()
@@ -179,11 +180,9 @@ class WriteView(ReadView):
 
     def lock_head(self) -> LogHead | None:
         """Take the writer lock and return the log head (``None`` before the log is created)."""
-        query = select(log_head).where(log_head.c.id == _HEAD_ID)
-        if self._conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = self._conn.execute(query).first()
-        return None if row is None else LogHead(row.origin, row.tree_size, row.root)
+        locking = " FOR UPDATE" if self._conn.dialect.name == "postgresql" else ""
+        found = driver_sql.rows(self._conn, _HEAD_SQL + locking)
+        return LogHead(found[0][0], found[0][1], bytes(found[0][2])) if found else None
 
     def create_log(self, head: LogHead) -> LogHead:
         """Create the log head unless another process just did; return the head, locked.
@@ -219,30 +218,20 @@ class WriteView(ReadView):
             _insert_rows(self._conn, nodes, ("id", "hash"), [(node_key(n), h) for n, h in new_nodes])
         if ticket_states:
             self._upsert_tickets(ticket_states)
-        self._conn.execute(
-            update(log_head).where(log_head.c.id == _HEAD_ID).values(tree_size=head.tree_size, root=head.root)
-        )
+        mark = driver_sql.marks(self._conn, 1)
+        update_head = f"UPDATE log_head SET tree_size = {mark}, root = {mark} WHERE id = {_HEAD_ID}"
+        driver_sql.execute(self._conn, update_head, (head.tree_size, head.root))
 
     def _upsert_tickets(self, states: Sequence[TicketState]) -> None:
-        statement = _dialect_insert(self._conn, tickets)
-        statement = statement.on_conflict_do_update(
-            index_elements=[tickets.c.ticket],
-            set_={name: statement.excluded[name] for name in ("seq", "state", "head", "policy", "last_index")},
+        # INSERT … ON CONFLICT … DO UPDATE is the same text on SQLite (≥ 3.24) and PostgreSQL.
+        values = driver_sql.marks(self._conn, 6)
+        sql = (
+            f"INSERT INTO tickets (ticket, seq, state, head, policy, last_index) VALUES ({values})"
+            " ON CONFLICT (ticket) DO UPDATE SET seq = excluded.seq, state = excluded.state, head = excluded.head,"
+            " policy = excluded.policy, last_index = excluded.last_index"
         )
-        self._conn.execute(
-            statement,
-            [
-                {
-                    "ticket": s.ticket,
-                    "seq": s.seq,
-                    "state": s.state,
-                    "head": s.head,
-                    "policy": s.policy,
-                    "last_index": s.last_index,
-                }
-                for s in states
-            ],
-        )
+        rows = [(s.ticket, s.seq, s.state, s.head, s.policy, s.last_index) for s in states]
+        driver_sql.execute_many(self._conn, sql, rows)
 
     def add_payloads(self, sealed: Sequence[SealedPayload]) -> None:
         if sealed:
@@ -339,9 +328,8 @@ def _insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: l
     The hot path of sequencing: entries and tree nodes are plain integers, strings and bytes,
     which both drivers take as they are.
     """
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
-    conn.exec_driver_sql(sql, rows)
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({driver_sql.marks(conn, len(columns))})"
+    driver_sql.execute_many(conn, sql, rows)
 
 
 def _anchor(row: Any) -> StoredAnchor:
@@ -370,6 +358,7 @@ class LedgerStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._nodes_sql_cache: dict[int, str] = {}
+        self._head_and_nodes_sql_cache: dict[int, str] = {}
         self._upper_nodes: dict[int, bytes] = {}
         self._readers = threading.local()
         self._readers_lock = threading.Lock()
@@ -424,17 +413,42 @@ class LedgerStore:
         if missing:
             fetched = dict(self._fetch(self._nodes_sql(len(missing)), missing))
             found.update(fetched)
-            if len(cache) > MAX_CACHED_NODES:
-                cache.clear()
-            for (level, _), key in zip(ids, keys, strict=True):
-                if level >= CACHED_LEVEL and key in fetched:
-                    cache[key] = bytes(fetched[key])
+            self._remember(ids, keys, fetched)
         return _in_order(ids, keys, found)
+
+    def _remember(self, ids: Sequence[NodeId], keys: Sequence[int], fetched: dict[int, bytes]) -> None:
+        """Cache the fetched nodes at ``CACHED_LEVEL`` and above (nodes never change once written)."""
+        cache = self._upper_nodes
+        if len(cache) > MAX_CACHED_NODES:
+            cache.clear()
+        for (level, _), key in zip(ids, keys, strict=True):
+            if level >= CACHED_LEVEL and key in fetched:
+                cache[key] = bytes(fetched[key])
 
     def tree_size(self) -> int | None:
         """The log's current size in one statement (``None`` before the log exists)."""
         rows = self._fetch("SELECT tree_size FROM log_head WHERE id = 1", [])
         return int(rows[0][0]) if rows else None
+
+    def node_hashes_and_size(self, ids: Sequence[NodeId]) -> tuple[list[bytes], int | None]:
+        """The stored hashes of ``ids`` (as ``node_hashes``) and the log's current size, read in one statement.
+
+        One statement is one snapshot: the size is the log's size when the nodes were read. This lets
+        a proof at the current size cost one database round trip instead of two.
+
+        Raises:
+            StorageError: a node is not stored.
+        """
+        keys = [node_key(node) for node in ids]
+        cache = self._upper_nodes
+        missing = list({k for k in keys if k not in cache})
+        rows = self._fetch(self._head_and_nodes_sql(len(missing)), missing)
+        if not rows:
+            return [], None
+        fetched = {k: bytes(h) for _, k, h in rows if k is not None}
+        self._remember(ids, keys, fetched)
+        found = {**fetched, **{k: cache[k] for k in keys if k in cache}}
+        return _in_order(ids, keys, found), int(rows[0][0])
 
     def _fetch(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
         """Run one read statement on this thread's reader connection (autocommit, outside the pool).
@@ -467,6 +481,18 @@ class LedgerStore:
             mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
             sql = f"SELECT id, hash FROM nodes WHERE id IN ({', '.join([mark] * count)})"
             self._nodes_sql_cache[count] = sql
+        return sql
+
+    def _head_and_nodes_sql(self, count: int) -> str:
+        # A LEFT JOIN from the head row: one row (nodes NULL) even when every node is cached.
+        sql = self._head_and_nodes_sql_cache.get(count)
+        if sql is None:
+            mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+            sql = "SELECT h.tree_size, n.id, n.hash FROM log_head h LEFT JOIN nodes n ON " + (
+                f"n.id IN ({', '.join([mark] * count)})" if count else "1 = 0"
+            )
+            sql += " WHERE h.id = 1"
+            self._head_and_nodes_sql_cache[count] = sql
         return sql
 
     def leadership(self, name: str) -> Leadership:

@@ -8,7 +8,6 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from api.group_commit import GroupCommitter
 from api.schemas import TransitionIn
@@ -16,6 +15,7 @@ from ledger.errors import IllegalTransition
 from ledger.query_codes import QueryCodeKey
 from ledger.sequencer import TransitionRequest
 from ledger.service import Ledger
+from ledger.storage import WriteView
 from tests.api.conftest import Api, register, submit_for_dispatch
 
 
@@ -24,23 +24,31 @@ def request(body: dict[str, Any]) -> TransitionRequest:
 
 
 class HeadUpdates:
-    """Counts the statements that move the log head: exactly one per committed append transaction."""
+    """Counts the writes that move the log head (``WriteView.append``): exactly one per committed append transaction.
 
-    def __init__(self, ledger: Ledger) -> None:
+    The writer runs its hot statements on the driver directly (``ledger.storage.driver_sql``), past
+    SQLAlchemy's cursor events, so the count is taken where the head is written.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.count = 0
         self._lock = threading.Lock()
-        event.listen(ledger.store.engine, "before_cursor_execute", self._seen)
+        append = WriteView.append
 
-    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("UPDATE LOG_HEAD"):
+        def counted(view: WriteView, *args: Any, **kwargs: Any) -> None:
             with self._lock:
                 self.count += 1
+            append(view, *args, **kwargs)
+
+        monkeypatch.setattr(WriteView, "append", counted)
 
 
-def test_concurrent_submissions_share_transactions(make_api: Callable[..., AbstractContextManager[Api]]) -> None:
+def test_concurrent_submissions_share_transactions(
+    make_api: Callable[..., AbstractContextManager[Api]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     with make_api(group_max_wait_ms=20) as api:
         size = api.tree_size()
-        updates = HeadUpdates(api.services.ledger)
+        updates = HeadUpdates(monkeypatch)
         before = api.services.committer.transactions
         threads, per_thread = 16, 3
         results: list[Any] = []

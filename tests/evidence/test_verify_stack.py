@@ -39,7 +39,8 @@ def wait_bundle(url: str, token: str, ticket: str) -> None:
 def test_bundle_ticket_and_log_verify_against_the_running_stack(stack: Stack, tmp_path: Path) -> None:  # noqa: F811
     stack.start("--demo", "12")
     data, rpc = stack.data, f"http://127.0.0.1:{stack.chain_port}"
-    ticket = json.loads((data / "demo.json").read_text())[0]["ticket"]
+    demo = json.loads((data / "demo.json").read_text())[0]
+    ticket = demo["ticket"]
     token = api_key(data)
     wait_bundle(stack.url, token, ticket)
 
@@ -52,6 +53,13 @@ def test_bundle_ticket_and_log_verify_against_the_running_stack(stack: Stack, tm
 
     env = {"HOTLINE_VERIFY_TRUST": str(trust), "HOTLINE_VERIFY_RPC": rpc, "HOTLINE_VERIFY_STATE_DIR": str(tmp_path)}
     checked = run("verifier.cli", "bundle", str(bundle), env=env)
+    assert checked.returncode == 0 and checked.stdout.startswith("OK: bundle"), checked.stdout + checked.stderr
+
+    # The bundle a citizen downloads from the query page verifies the same way.
+    public = httpx.post(f"{stack.url}/v1/public/tickets/{ticket}/bundle", json={"query_code": demo["code"]})
+    assert public.status_code == 200, public.text
+    (tmp_path / "citizen.json").write_bytes(public.content)
+    checked = run("verifier.cli", "bundle", str(tmp_path / "citizen.json"), env=env)
     assert checked.returncode == 0 and checked.stdout.startswith("OK: bundle"), checked.stdout + checked.stderr
 
     export = tmp_path / "export.json"

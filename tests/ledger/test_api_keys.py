@@ -8,7 +8,7 @@ import pytest
 
 from ledger.api_keys import ApiKeys, parse_scopes, token_hash
 from ledger.errors import ApiKeyError
-from ledger.storage import LedgerStore
+from ledger.storage import ApiKeyStore, LedgerStore
 from tests.ledger.test_ledger_cli import refusal, run
 
 
@@ -70,3 +70,33 @@ def test_tokens_that_are_not_keys(db_url: str) -> None:
             parse_scopes("")
     finally:
         store.close()
+
+
+def test_a_cached_key_is_revoked_at_once_here_and_within_the_cache_time_elsewhere(db_url: str) -> None:
+    # Two stores on one database stand for two processes: an API replica that caches the keys it
+    # verified, and the CLI (or another replica) that revokes them.
+    api_store, cli_store = LedgerStore.open(db_url), LedgerStore.open(db_url)
+    now = [100.0]
+    try:
+        api = ApiKeys(ApiKeyStore(api_store.engine), cache_seconds=1.0, clock=lambda: now[0])
+        cli = ApiKeys.of(cli_store)
+        first, token = cli.create("core system", ["submit"])
+        _, other = cli.create("department", ["submit"])
+        assert api.recently_verified(token) is None  # never checked: not known from memory
+        assert api.authenticate(token) == first
+        assert api.recently_verified(token) == first
+        cli.revoke(first.id)
+        now[0] += 0.5
+        assert api.recently_verified(token) == first  # within the cache time of another process's revocation
+        now[0] += 0.5
+        assert api.recently_verified(token) is None
+        assert api.authenticate(token) is None
+        assert api.recently_verified(token) is None  # refused keys are never remembered
+        # A revocation through the caching instance itself takes effect at once.
+        assert api.authenticate(other) is not None
+        api.revoke(other.split("_")[1])
+        assert api.recently_verified(other) is None
+        assert api.authenticate(other) is None
+    finally:
+        api_store.close()
+        cli_store.close()

@@ -69,6 +69,25 @@ def test_every_inclusion_and_consistency_proof_verifies(grown: Ledger) -> None:
             verify_consistency(size1, size2, proof, roots[size1], roots[size2])
 
 
+def test_proofs_at_the_current_size_follow_appends_by_another_process(
+    grown: Ledger, open_ledger: Callable[..., Ledger]
+) -> None:
+    # The proving ledger remembers the size it last saw; another store (as another process would)
+    # grows the log. A proof at the current size must be at the new size, never at the remembered one.
+    grown.inclusion_proof(3)
+    grown.consistency_proof(7)
+    other = open_ledger()
+    for count in (1, 9):
+        grow(other, count)
+        size = other.head().tree_size
+        leaves = [leaf_hash(e.data) for e in other.entries(0, size)]
+        root = tree_root(leaves)
+        for index in (3, size - 2, size - 1):
+            verify_inclusion(leaves[index], index, size, grown.inclusion_proof(index), root)
+        verify_consistency(7, size, grown.consistency_proof(7), tree_root(leaves[:7]), root)
+        assert grown.root_at(size) == root
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_single_bit_mutations_of_served_proofs_are_refused(grown: Ledger, data: st.DataObject) -> None:
