@@ -11,11 +11,11 @@ from collections.abc import Iterable
 from verifier.anchor_check import CHAIN_STEPS, ChainAnchors, check_anchor
 from verifier.bundle import Bundle, ProvenEntry, parse_bundle
 from verifier.chain_view import ChainView
-from verifier.checkpoint import Checkpoint, open_checkpoint
+from verifier.checkpoint import Checkpoint, failure_step, open_checkpoint
 from verifier.commitment import verify_disclosure
 from verifier.entry import Entry, KeyEntry, PolicyEntry, Transition, parse_entry
 from verifier.entry_walk import EntryWalk
-from verifier.errors import FormatError, SignatureError, VerificationError
+from verifier.errors import FormatError, VerificationError
 from verifier.export_check import check_export
 from verifier.merkle import leaf_hash, verify_inclusion
 from verifier.report import CORE_STEPS, Report
@@ -53,7 +53,9 @@ def _parse_entries(report: Report, proven: Iterable[tuple[str, ProvenEntry]]) ->
         try:
             entry = parse_entry(item.data)
         except VerificationError as exc:
-            report.failed(exc.step or "V1", f"{kind}: entry {item.index}: {exc.message}", index=item.index)
+            report.failed(
+                exc.step or "V1", f"{kind}: entry {item.index}: {exc.message}", **{**exc.evidence, "index": item.index}
+            )
             continue
         if not isinstance(entry, _KINDS[kind]):
             report.failed("V1", f"{kind}: entry {item.index} is not a {_KINDS[kind].__name__} entry", index=item.index)
@@ -66,11 +68,8 @@ def _checkpoint(report: Report, bundle: Bundle, trust: Trust) -> Checkpoint | No
     """V4: the checkpoint is the trusted log's, signed by a key of the trust file."""
     try:
         checkpoint = open_checkpoint(bundle.checkpoint, trust.verifier_keys, origin=trust.origin)
-    except SignatureError as exc:
-        report.failed("V4", exc)
-        return None
-    except FormatError as exc:
-        report.failed("V4" if exc.evidence.get("field") == "origin" else "V1", exc)
+    except VerificationError as exc:
+        report.failed(failure_step(exc), exc)
         return None
     report.passed("V4", f"checkpoint of {checkpoint.origin} at size {checkpoint.tree_size} signed by a trusted key")
     return checkpoint
@@ -82,7 +81,8 @@ def _inclusion(report: Report, proven: list[tuple[str, ProvenEntry]], checkpoint
         try:
             verify_inclusion(item.leaf_hash, item.index, checkpoint.tree_size, item.proof, checkpoint.root_hash)
         except VerificationError as exc:
-            report.failed("V3", f"{kind}: entry {item.index}: {exc.message}", index=item.index, **exc.evidence)
+            # The proof's own evidence names the index too: merge, never pass it twice.
+            report.failed("V3", f"{kind}: entry {item.index}: {exc.message}", **{**exc.evidence, "index": item.index})
     report.passed("V3", f"{len(proven)} inclusion proof(s) against the root of size {checkpoint.tree_size}")
 
 

@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from verifier.errors import FormatError, HashLengthError
+from verifier.errors import FormatError, HashLengthError, VerificationError
 from verifier.limits import MAX_UINT64
 from verifier.note import NoteSigner, NoteVerifier, decode_base64, open_note, sign_note
 
@@ -166,6 +166,14 @@ def open_checkpoint(note: bytes | str, verifiers: Sequence[NoteVerifier], *, ori
                 actual_origin=actual,
             )
     return parse_checkpoint_body(opened.text)
+
+
+def failure_step(error: VerificationError) -> str:
+    """The step (DESIGN §7) a failure of ``open_checkpoint`` belongs to: V1 for a malformed note or body, V4 for
+    a signature that is missing, unknown or bad, or a checkpoint of another log than the trusted one."""
+    if isinstance(error, FormatError) and error.evidence.get("field") != "origin":
+        return "V1"
+    return "V4"
 
 
 def sign_checkpoint(checkpoint: Checkpoint, signer: NoteSigner) -> str:

@@ -22,7 +22,7 @@ from typing import Protocol
 from verifier.anchor_check import ChainAnchors
 from verifier.audit_state import AuditProgress, load_progress, save_progress
 from verifier.chain_view import AnchoredEvent, ChainView
-from verifier.checkpoint import Checkpoint, open_checkpoint
+from verifier.checkpoint import Checkpoint, failure_step, open_checkpoint
 from verifier.entry import parse_entry
 from verifier.entry_walk import EntryWalk
 from verifier.errors import SourceError, VerificationError
@@ -57,10 +57,15 @@ def _chain(report: Report, chain: ChainView, trust: Trust) -> _Anchors | None:
     try:
         chain_id = chain.chain_id()
         if chain_id != place.chain_id:
-            report.failed("V5", f"the RPC endpoint is on chain {chain_id}, not the trusted chain {place.chain_id}")
+            report.failed(
+                "V5",
+                f"the RPC endpoint is on chain {chain_id}, not the trusted chain {place.chain_id}",
+                chain_id=chain_id,
+                trusted_chain_id=place.chain_id,
+            )
             return None
         if not chain.code_present(place.contract):
-            report.failed("V5", f"no contract at {place.contract} on chain {chain_id}")
+            report.failed("V5", f"no contract at {place.contract} on chain {chain_id}", contract=place.contract)
             return None
         head = chain.head()
         events = chain.anchored_events(place.contract, place.log_id, to_block=head)
@@ -82,7 +87,14 @@ def _chain(report: Report, chain: ChainView, trust: Trust) -> _Anchors | None:
                 previous_size=event.previous_size,
             )
         if canonical[event.block_number] != event.block_hash:
-            report.failed("V6", f"the anchor of size {event.size} is in a block that is no longer canonical")
+            report.failed(
+                "V6",
+                f"the anchor of size {event.size} is in a block that is no longer canonical",
+                size=event.size,
+                block_number=event.block_number,
+                event_block_hash=event.block_hash,
+                canonical_block_hash=canonical[event.block_number],
+            )
         previous = event.size
     if events:
         confirmations = head - events[-1].block_number + 1
@@ -148,9 +160,9 @@ class LogAudit:
         try:
             checkpoint = open_checkpoint(note, self.trust.verifier_keys, origin=self.trust.origin)
         except VerificationError as exc:
-            self.report.failed("V4", exc)
+            self.report.failed(failure_step(exc), exc)
             for step in CORE_STEPS:
-                self.report.not_run(step, "the log's latest checkpoint is not trusted (V4)")
+                self.report.not_run(step, "the log's latest checkpoint is malformed or not trusted")
             return None
         self.report.passed("V4", f"latest checkpoint at size {checkpoint.tree_size} signed by a trusted key")
         return checkpoint
@@ -164,6 +176,19 @@ class LogAudit:
         for event in anchors.events if anchors else []:
             if event.size <= checkpoint.tree_size:
                 self.expected[event.size] = ("V5", event.root)
+        anchored = self.expected.get(checkpoint.tree_size)
+        if anchored is not None and anchored[0] == "V5" and anchored[1] != checkpoint.root_hash:
+            # V5: the operator signed another tree at a size the chain anchored — whatever the entries
+            # served, they cannot build both roots, so the fork is reported here and the chain's root kept.
+            self.report.failed(
+                "V5",
+                f"the latest checkpoint's root is not the root anchored on chain at size {checkpoint.tree_size}: "
+                "the checkpoint is of a forked log",
+                size=checkpoint.tree_size,
+                checkpoint_root=checkpoint.root_hash,
+                anchored_root=anchored[1],
+            )
+            return
         self.expected[checkpoint.tree_size] = ("V3", checkpoint.root_hash)
 
     def _root_differs(self, size: int, calculated: bytes) -> None:
@@ -285,7 +310,8 @@ class LogAudit:
                         try:
                             feed(index, parse_entry(data), leaf)
                         except VerificationError as exc:
-                            self.report.failed(exc.step or "V1", f"entry {index}: {exc.message}", index=index)
+                            evidence = {**exc.evidence, "index": index}
+                            self.report.failed(exc.step or "V1", f"entry {index}: {exc.message}", **evidence)
                         if index + 1 in expected:
                             self._check_root()
                     if self.progress is not None:

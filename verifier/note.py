@@ -488,6 +488,7 @@ def open_note(note: bytes | str, verifiers: Sequence[NoteVerifier]) -> OpenedNot
         raise SignatureError(
             "note has no signature from a known key",
             unverified_signers=[sig.name for sig in unverified.values()],
+            unverified_key_ids=[sig.key_id.hex() for sig in unverified.values()],
             known_keys=[f"{v.name}+{v.key_id.hex()}" for v in verifiers],
         )
     return OpenedNote(

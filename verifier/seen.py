@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from verifier.canonical import parse_json_strict
 from verifier.document import Fields
 from verifier.errors import ConsistencyProofError, FormatError, VerificationError
 from verifier.merkle import verify_consistency
@@ -62,10 +63,12 @@ class SeenCheckpoints:
         data = path.read_bytes()
         if len(data) > MAX_STATE_BYTES:
             raise FormatError(f"state file {path} is larger than {MAX_STATE_BYTES} bytes")
+        # Strict parsing (as for every other document): plain json.loads lets a deeply nested file
+        # escape as RecursionError, and an unreadable state file must be a FormatError.
         try:
-            fields = Fields(json.loads(data), str(path))
-        except ValueError as exc:
-            raise FormatError(f"state file {path} is not JSON: {exc}") from exc
+            fields = Fields(parse_json_strict(data), str(path))
+        except FormatError as exc:
+            raise FormatError(f"state file {path} is not JSON: {exc.message}") from exc
         fields.expect_members({"v", "origin", "checkpoints"})
         if fields.raw("v") != STATE_V1 or fields.raw("origin") != origin:
             raise FormatError(f"{path} is not a {STATE_V1} file of {origin}")

@@ -9,7 +9,7 @@ from typing import Protocol
 from verifier.bundle import parse_bundle
 from verifier.bundle_check import verify_bundle
 from verifier.chain_view import ChainView
-from verifier.checkpoint import Checkpoint, open_checkpoint
+from verifier.checkpoint import Checkpoint, failure_step, open_checkpoint
 from verifier.entry import Transition, parse_entry
 from verifier.errors import SourceError, VerificationError
 from verifier.merkle import verify_consistency
@@ -59,7 +59,7 @@ def _latest(report: Report, source: TicketSource, trust: Trust) -> Checkpoint | 
     try:
         return open_checkpoint(note, trust.verifier_keys, origin=trust.origin)
     except VerificationError as exc:
-        report.failed("V4", f"the server's latest checkpoint: {exc.message}", **exc.evidence)
+        report.failed(failure_step(exc), f"the server's latest checkpoint: {exc.message}", **exc.evidence)
         return None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,9 @@ from ledger.demo import seed_demo
 from ledger.evidence_cli import build_trust
 from ledger.service import Ledger
 from tests.anchoring import conftest as anchoring
+from tests.conftest import ORIGIN
+from tests.evidence.scene import Scene, build_scene
+from verifier.seen import SeenCheckpoints
 from verifier.trust import Trust
 
 TICKETS = 12
@@ -48,3 +52,9 @@ def anchored(ledger: Ledger, make_worker: Callable[..., AnchorWorker], deploymen
     assert worker.step() is not None
     tickets = sorted({r.ticket for r in receipts})
     return AnchoredLog(ledger, worker, build_trust(ledger, deployment, confirmations=1), tickets)
+
+
+@pytest.fixture
+def scene(tmp_path: Path) -> Scene:
+    """The simulated log of the tamper suite, with an empty state directory (see ``tests.evidence.scene``)."""
+    return build_scene(SeenCheckpoints.load(tmp_path / "state", ORIGIN))

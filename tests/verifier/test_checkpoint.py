@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.vectors import load_vector
-from verifier.checkpoint import Checkpoint, open_checkpoint, parse_checkpoint_body, sign_checkpoint
+from verifier.checkpoint import Checkpoint, failure_step, open_checkpoint, parse_checkpoint_body, sign_checkpoint
 from verifier.errors import FormatError, HashLengthError, SignatureError, VerificationError
 from verifier.limits import MAX_UINT64
 from verifier.note import NoteSignature, NoteSigner, open_note, parse_vkey, sign_note
@@ -352,3 +352,20 @@ def test_every_bit_flip_of_a_fixed_signed_checkpoint_is_refused() -> None:
     for bit in range(len(note.encode()) * 8):
         with pytest.raises(VerificationError):
             open_checkpoint(_flip(note, bit), [SIGNER.verifier()])
+
+
+def test_failure_step_separates_malformed_notes_from_untrusted_ones() -> None:
+    signer = NoteSigner.generate("example.com/log")
+    note = sign_checkpoint(Checkpoint("example.com/log", 3, b"\x01" * 32), signer)
+    cases = {
+        note[: len(note) // 2]: "V1",  # truncated: no signature block
+        note: "V4",  # signed, but by a key the verifier does not trust
+    }
+    other = NoteSigner.generate("example.com/log")
+    for text, step in cases.items():
+        with pytest.raises(VerificationError) as info:
+            open_checkpoint(text, [other.verifier()], origin="example.com/log")
+        assert failure_step(info.value) == step, info.value
+    with pytest.raises(VerificationError) as info:
+        open_checkpoint(note, [signer.verifier()], origin="example.com/other")
+    assert failure_step(info.value) == "V4"  # a checkpoint of another log is not a trusted one

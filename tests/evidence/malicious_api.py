@@ -1,0 +1,216 @@
+"""A malicious operator API for tests: a real HTTP server (``http.server`` in a thread) that alters, drops or
+reorders what it serves, answers garbage, truncated JSON or HTTP 500, or answers too slowly.
+
+It serves either the simulator's log (``simulated``: the routes ``hotline-verify`` reads, as the API shapes
+them) or proxies a real API (``proxied``); ``tamper`` rewrites each answer on its way out.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from tests.evidence.sim_server import SimulatedApi
+from verifier.canonical import canonical_bytes
+
+#: status (``None``: close without answering), content type, body, delay in seconds.
+Reply = tuple[int | None, str, bytes, float]
+Upstream = Callable[[str, dict[str, str]], Reply]
+Tamper = Callable[[str, Reply], Reply]
+
+JSON = "application/json"
+
+
+def simulated(api: SimulatedApi) -> Upstream:
+    """The simulator's log behind the API's routes."""
+
+    def fetch(path: str, headers: dict[str, str]) -> Reply:
+        parts = urlsplit(path)
+        query = {k: int(v[0]) for k, v in parse_qs(parts.query).items()}
+        if parts.path == "/v1/checkpoint":
+            return 200, "text/plain; charset=utf-8", api.latest_checkpoint().encode(), 0.0
+        if parts.path.startswith("/v1/tickets/") and parts.path.endswith("/bundle"):
+            return 200, JSON, api.ticket_bundle(parts.path.split("/")[3]), 0.0
+        if parts.path == "/v1/entries":
+            return 200, JSON, canonical_bytes(api.entries_document(query["start"], query.get("end"))), 0.0
+        if parts.path == "/v1/proofs/consistency":
+            proof = api.consistency(query["from"], query["to"])
+            return 200, JSON, json.dumps({"proof": [h.hex() for h in proof]}).encode(), 0.0
+        return 404, JSON, b'{"detail": "not found"}', 0.0
+
+    return fetch
+
+
+def proxied(base_url: str) -> Upstream:
+    """A real API, asked with the client's own credentials."""
+
+    def fetch(path: str, headers: dict[str, str]) -> Reply:
+        forwarded = {k: v for k, v in headers.items() if k.lower() == "authorization"}
+        answer = httpx.get(base_url + path, headers=forwarded, timeout=30)
+        return answer.status_code, answer.headers.get("content-type", JSON), answer.content, 0.0
+
+    return fetch
+
+
+class MaliciousApi:
+    """Serves ``upstream`` through ``tamper`` on a free loopback port; a context manager that always stops."""
+
+    def __init__(self, upstream: Upstream, tamper: Tamper | None = None) -> None:
+        self.upstream = upstream
+        self.tamper: Tamper = tamper or (lambda path, reply: reply)
+        self.requests: list[str] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                owner.requests.append(self.path)
+                status, kind, body, delay = owner.tamper(self.path, owner.upstream(self.path, dict(self.headers)))
+                time.sleep(delay)
+                if status is None:
+                    self.close_connection = True
+                    return
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # a client that gave up waiting
+                    self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+# -- tamperings: each rewrites the answers to one route ------------------------------------------
+
+
+def on(route: str, rewrite: Callable[[Reply], Reply]) -> Tamper:
+    """Apply ``rewrite`` to the answers of paths starting with ``route`` (and containing it, for bundles)."""
+    return lambda path, reply: rewrite(reply) if urlsplit(path).path.startswith(route) else reply
+
+
+def _json(reply: Reply, edit: Callable[[Any], Any]) -> Reply:
+    status, kind, body, delay = reply
+    return status, kind, json.dumps(edit(json.loads(body))).encode(), delay
+
+
+_MILLISECOND = re.compile(rb'"at":"[^"]*?\.[0-9]{2}([0-9])')
+
+
+def flip_time_digit(data: bytes) -> bytes:
+    """One bit of an entry flipped: the last digit of its time's milliseconds (so it stays well-formed)."""
+    found = _MILLISECOND.search(data)
+    assert found is not None, data
+    position = found.start(1)
+    return data[:position] + bytes([data[position] ^ 0x01]) + data[position + 1 :]
+
+
+def _flip_data(item: dict[str, Any]) -> None:
+    item["data"] = base64.b64encode(flip_time_digit(base64.b64decode(item["data"]))).decode()
+
+
+def flip_entry(reply: Reply) -> Reply:
+    """One byte of the last entry of a page (or bundle) flipped."""
+
+    def edit(document: dict[str, Any]) -> dict[str, Any]:
+        if document["entries"]:
+            _flip_data(document["entries"][-1])
+        return document
+
+    return _json(reply, edit)
+
+
+def drop_entry_renumbered(reply: Reply) -> Reply:
+    """An entry dropped from a page, the later ones renumbered so the page still looks whole."""
+
+    def edit(document: dict[str, Any]) -> dict[str, Any]:
+        entries = document["entries"]
+        if len(entries) > 2:
+            data = [e["data"] for e in entries]
+            del data[1]
+            document["entries"] = [{"index": document["start"] + n, "data": d} for n, d in enumerate(data)]
+            if document["next"] is not None:
+                document["next"] -= 1
+        return document
+
+    return _json(reply, edit)
+
+
+def reorder_entries(reply: Reply) -> Reply:
+    """The first two entries of a page served in each other's place."""
+
+    def edit(document: dict[str, Any]) -> dict[str, Any]:
+        entries = document["entries"]
+        if len(entries) > 1:
+            entries[0]["data"], entries[1]["data"] = entries[1]["data"], entries[0]["data"]
+        return document
+
+    return _json(reply, edit)
+
+
+def drop_entry_unnumbered(reply: Reply) -> Reply:
+    """An entry dropped and the indices left with a hole."""
+    return _json(reply, lambda document: {**document, "entries": document["entries"][1:]})
+
+
+def wrong_proof(reply: Reply) -> Reply:
+    """A consistency proof with its first hash replaced."""
+    return _json(reply, lambda document: {"proof": ["00" * 32, *document["proof"][1:]]})
+
+
+def garbage(reply: Reply) -> Reply:
+    return 200, reply[1], b"\x00\xffnot an answer\x9c", 0.0
+
+
+def truncated(reply: Reply) -> Reply:
+    return reply[0], reply[1], reply[2][: len(reply[2]) // 2], reply[3]
+
+
+def server_error(reply: Reply) -> Reply:
+    return 500, "application/problem+json", b'{"detail": "internal error", "code": "internal"}', 0.0
+
+
+def hang_up(reply: Reply) -> Reply:
+    return None, reply[1], b"", 0.0
+
+
+def slow(seconds: float) -> Callable[[Reply], Reply]:
+    return lambda reply: (reply[0], reply[1], reply[2], seconds)
+
+
+def forge_checkpoint(reply: Reply) -> Reply:
+    """The checkpoint's root changed under its signature."""
+    status, kind, body, delay = reply
+    lines = body.decode().split("\n")
+    lines[2] = base64.b64encode(b"\x01" * 32).decode()
+    return status, kind, "\n".join(lines).encode(), delay
