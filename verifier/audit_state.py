@@ -31,7 +31,7 @@ from verifier.errors import FormatError
 from verifier.history import ActorKeyState, History, TicketHead
 from verifier.merkle import CompactRange
 from verifier.policy import parse_policy, policy_id
-from verifier.report import Report, Status, StepResult
+from verifier.report import Report, Status, StepResult, plain
 from verifier.trust import Trust, log_id_of
 
 PROGRESS_V1 = "hotline.audit-progress/v1"
@@ -86,7 +86,7 @@ class AuditProgress:
                 "pending": [[index, base64.b64encode(data).decode()] for index, data in walk.pending],
             },
             "results": [
-                {"step": r.step, "status": r.status.value, "detail": r.detail, "evidence": _plain(r.evidence)}
+                {"step": r.step, "status": r.status.value, "detail": r.detail, "evidence": plain(r.evidence)}
                 for r in results
             ],
         }
@@ -100,18 +100,6 @@ class AuditProgress:
                 report.failed(result.step, result.detail, **result.evidence)
             elif result.status is Status.NOT_RUN:
                 report.not_run(result.step, result.detail)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray):
-        return value.hex()
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if value is None or isinstance(value, str | int | bool):
-        return value
-    return str(value)
 
 
 def save_progress(path: Path, origin: str, trust: Trust, document: dict[str, Any]) -> None:

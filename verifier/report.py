@@ -44,13 +44,13 @@ class Outcome(Enum):
     INCOMPLETE = "INCOMPLETE"
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if isinstance(value, bytes | bytearray):
         return value.hex()
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if value is None or isinstance(value, str | int | bool | float):
         return value
     return str(value)
@@ -69,7 +69,7 @@ class StepResult:
             "title": STEPS[self.step],
             "status": self.status.value,
             "detail": self.detail,
-            "evidence": _plain(self.evidence),
+            "evidence": plain(self.evidence),
         }
 
 
@@ -134,7 +134,7 @@ class Report:
             "subject": self.subject,
             "outcome": self.outcome.value,
             "first_failure": failure.step if failure else None,
-            "facts": _plain(self.facts),
+            "facts": plain(self.facts),
             "steps": [r.document() for r in self.ordered],
         }
 
@@ -154,7 +154,7 @@ class Report:
         out = [self.summary()]
         failure = self.first_failure
         if failure is not None:
-            out += [f"  {name}: {value}" for name, value in _plain(failure.evidence).items()]
+            out += [f"  {name}: {value}" for name, value in plain(failure.evidence).items()]
         for result in self.ordered:
             out.append(f"  {result.step:>3} {result.status.value:<7} {STEPS[result.step]}: {result.detail}")
         return out

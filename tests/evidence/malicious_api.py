@@ -11,16 +11,15 @@ import base64
 import contextlib
 import json
 import re
-import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from tests.background_server import BackgroundServer
 from tests.evidence.sim_server import SimulatedApi
 from verifier.canonical import canonical_bytes
 
@@ -63,7 +62,7 @@ def proxied(base_url: str) -> Upstream:
     return fetch
 
 
-class MaliciousApi:
+class MaliciousApi(BackgroundServer):
     """Serves ``upstream`` through ``tamper`` on a free loopback port; a context manager that always stops."""
 
     def __init__(self, upstream: Upstream, tamper: Tamper | None = None) -> None:
@@ -90,25 +89,7 @@ class MaliciousApi:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> Self:
-        self.thread.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
+        super().__init__(Handler)
 
 
 # -- tamperings: each rewrites the answers to one route ------------------------------------------

@@ -8,12 +8,12 @@ the connection without answering).
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+from tests.background_server import BackgroundServer
 
 Reply = tuple[int | None, bytes, float]
 Script = Callable[[dict[str, Any]], Reply]
@@ -43,7 +43,7 @@ def raw(status: int | None, body: bytes, delay: float = 0.0) -> Script:
     return lambda request: (status, body, delay)
 
 
-class ScriptedNode:
+class ScriptedNode(BackgroundServer):
     """A loopback HTTP server whose answers the test decides; a context manager that always stops it."""
 
     def __init__(self, script: Script) -> None:
@@ -67,22 +67,4 @@ class ScriptedNode:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> Self:
-        self.thread.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
+        super().__init__(Handler)
