@@ -328,3 +328,18 @@ ATTACKS: dict[str, Attack] = {
         altered_disclosure,
     )
 }
+
+#: Attacks only a server can make (serving an old checkpoint): no bundle carries them.
+SERVER_ONLY = frozenset({"rolled_back_checkpoint"})
+#: Attacks on a bundle's own claims, or checked offline: a full audit never meets them.
+NOT_IN_A_LOG = frozenset(
+    {
+        "forked_checkpoint_seen_offline",
+        "claimed_on_another_chain",
+        "anchored_on_another_contract",
+        "claimed_on_the_trusted_contract",
+        "altered_disclosure",
+    }
+)
+IN_BUNDLES = [name for name in ATTACKS if name not in SERVER_ONLY]
+IN_LOGS = [name for name in ATTACKS if name not in NOT_IN_A_LOG]
