@@ -12,7 +12,7 @@ import bisect
 from dataclasses import dataclass, field
 
 from verifier.bundle import AnchorClaim
-from verifier.chain_view import AnchoredEvent, ChainView, OnChainAnchor
+from verifier.chain_view import AnchoredEvent, ChainView
 from verifier.checkpoint import Checkpoint
 from verifier.errors import SourceError, VerificationError
 from verifier.report import Report
@@ -50,21 +50,24 @@ class ChainAnchors:
         return known
 
 
-def _read(
-    chain: ChainView, trust: Trust, size: int
-) -> tuple[int, bool, int, OnChainAnchor | None, list[AnchoredEvent]]:
-    contract, log_id = trust.chain.contract, trust.chain.log_id
+def wrong_place(chain: ChainView, trust: Trust) -> VerificationError | None:
+    """V5's first question, for every chain check: is the endpoint on the trusted chain, with the trusted
+    contract deployed there? Returns the failure, or ``None``.
+
+    Raises:
+        SourceError, VerificationError: as the chain's reads do.
+    """
     chain_id = chain.chain_id()
-    if chain_id != trust.chain.chain_id or not chain.code_present(contract):
-        return chain_id, False, 0, None, []
-    head = chain.head()
-    return (
-        chain_id,
-        True,
-        head,
-        chain.anchored_at(contract, log_id, size),
-        chain.anchored_events(contract, log_id, to_block=head),
-    )
+    if chain_id != trust.chain.chain_id:
+        return VerificationError(
+            f"the RPC endpoint is on chain {chain_id}, not the trusted chain {trust.chain.chain_id}",
+            chain_id=chain_id,
+            trusted_chain_id=trust.chain.chain_id,
+        )
+    if not chain.code_present(trust.chain.contract):
+        contract = trust.chain.contract
+        return VerificationError(f"no contract at {contract} on chain {chain_id}", contract=contract)
+    return None
 
 
 def check_anchor(
@@ -74,10 +77,16 @@ def check_anchor(
 
     Returns the chain's anchors for V10 when the chain could be read and the anchor checks out.
     """
-    contract = trust.chain.contract
+    contract, log_id = trust.chain.contract, trust.chain.log_id
     size, root = checkpoint.tree_size, checkpoint.root_hash
     try:
-        chain_id, deployed, head, stored, events = _read(chain, trust, size)
+        failure = wrong_place(chain, trust)
+        if failure is not None:
+            report.failed("V5", failure)
+            return None
+        head = chain.head()
+        stored = chain.anchored_at(contract, log_id, size)
+        events = chain.anchored_events(contract, log_id, to_block=head)
         canonical = chain.block_hash(claim.block_number) if claim else None
         anchored_hash = chain.block_hash(stored.block_number) if stored else None
     except VerificationError as exc:
@@ -86,17 +95,6 @@ def check_anchor(
     except SourceError as exc:
         for step in CHAIN_STEPS:
             report.not_run(step, f"the chain could not be read: {exc}")
-        return None
-    if chain_id != trust.chain.chain_id:
-        report.failed(
-            "V5",
-            f"the RPC endpoint is on chain {chain_id}, not the trusted chain {trust.chain.chain_id}",
-            chain_id=chain_id,
-            trusted_chain_id=trust.chain.chain_id,
-        )
-        return None
-    if not deployed:
-        report.failed("V5", f"no contract at {contract} on chain {chain_id}", contract=contract)
         return None
     if stored is None:
         if claim is not None and canonical != claim.block_hash:
@@ -123,7 +121,9 @@ def check_anchor(
             block_number=stored.block_number,
         )
         return None
-    report.passed("V5", f"size {size} anchored with this root in block {stored.block_number} of chain {chain_id}")
+    report.passed(
+        "V5", f"size {size} anchored with this root in block {stored.block_number} of chain {trust.chain.chain_id}"
+    )
     event = next((e for e in events if e.size == size), None)
     if event is None or event.block_hash != anchored_hash or event.block_number != stored.block_number:
         report.failed(

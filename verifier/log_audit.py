@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from verifier.anchor_check import ChainAnchors
+from verifier.anchor_check import ChainAnchors, wrong_place
 from verifier.audit_state import AuditProgress, load_progress, save_progress
 from verifier.chain_view import AnchoredEvent, ChainView
 from verifier.checkpoint import Checkpoint, failure_step, open_checkpoint
@@ -55,17 +55,9 @@ class _Anchors:
 def _chain(report: Report, chain: ChainView, trust: Trust) -> _Anchors | None:
     place = trust.chain
     try:
-        chain_id = chain.chain_id()
-        if chain_id != place.chain_id:
-            report.failed(
-                "V5",
-                f"the RPC endpoint is on chain {chain_id}, not the trusted chain {place.chain_id}",
-                chain_id=chain_id,
-                trusted_chain_id=place.chain_id,
-            )
-            return None
-        if not chain.code_present(place.contract):
-            report.failed("V5", f"no contract at {place.contract} on chain {chain_id}", contract=place.contract)
+        failure = wrong_place(chain, trust)
+        if failure is not None:
+            report.failed("V5", failure)
             return None
         head = chain.head()
         events = chain.anchored_events(place.contract, place.log_id, to_block=head)
