@@ -21,10 +21,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import islice
 from pathlib import Path
 
 import httpx
+from bench_log import demo_mix
 from web3 import Web3
 
 from ledger.anchoring.chain import AnchorChain
@@ -32,11 +32,10 @@ from ledger.anchoring.deployment import Deployment, deploy
 from ledger.anchoring.development import development_accounts
 from ledger.api_keys import ApiKeys
 from ledger.config import DataDir
-from ledger.demo import compress_into, demo_requests
+from ledger.demo import compress_into
 from ledger.devnet.anvil import AnvilNode
 from ledger.devnet.process import free_port, rpc_call
 from ledger.evidence_cli import build_trust
-from ledger.sequencer import TransitionRequest
 from ledger.service import Ledger
 from verifier.trust import Trust
 
@@ -56,15 +55,6 @@ def chunk_start(k: int) -> datetime:
     return BASE + k * CHUNK_SPACING
 
 
-def _requests(count: int, seed: int) -> list[TransitionRequest]:
-    tickets = count // 8 + 16
-    while True:
-        requests = list(islice(demo_requests(tickets, seed=seed), count))
-        if len(requests) == count:
-            return requests
-        tickets *= 2
-
-
 def _snapshot(data: Path, into: Path) -> None:
     """Copy the data directory (its database checkpointed into one file) and point the copy at its own database."""
     shutil.copytree(data, into, ignore=shutil.ignore_patterns("ledger.db*"))
@@ -82,7 +72,7 @@ def build(cache: Path, sizes: Sequence[int], anchor_every: int, seed: int = 1234
     DataDir(work).init()
     ledger = DataDir(work).open_ledger(development=True)
     log(f"generating {largest - 1:,} demo requests")
-    requests = _requests(largest - 1, seed)
+    requests = demo_mix(largest - 1, seed)
     size = ledger.head().tree_size
     began = time.monotonic()
     k = 0
