@@ -78,6 +78,18 @@ def proven(ledger: Ledger, index: int, data: bytes, size: int) -> ProvenEntry:
     return ProvenEntry(index, leaf_hash(data), data, tuple(ledger.inclusion_proof(index, size)))
 
 
+def stored_data(ledger: Ledger, index: int) -> bytes:
+    """The bytes of entry ``index``.
+
+    Raises:
+        LogStateError: it is missing from the database.
+    """
+    stored = ledger.entry(index)
+    if stored is None:
+        raise LogStateError(f"entry {index} is missing from the database", index=index)
+    return stored.data
+
+
 def anchored_checkpoint(ledger: Ledger, anchor: StoredAnchor) -> StoredCheckpoint:
     """The signed checkpoint an anchor put on chain.
 
@@ -122,12 +134,14 @@ def entries_bundle(
     wanted = sorted(set(indices))
     if wanted and wanted[-1] >= size:
         raise NotAnchoredYet(f"entry {wanted[-1]} is not covered by the latest anchor (size {size})", size=size)
-    stored = {e.index: e for e in ledger.entries(wanted[0], wanted[-1] + 1)} if wanted else {}
-    items = [proven(ledger, i, stored[i].data, size) for i in wanted]
+    # Entry by entry: a ticket's entries lie far apart in a large log, so the range between them is not read.
+    data = [stored_data(ledger, i) for i in wanted]
+    proofs = ledger.inclusion_proofs(wanted, size) if wanted else []
+    items = [ProvenEntry(i, leaf_hash(d), d, tuple(p)) for i, d, p in zip(wanted, data, proofs, strict=True)]
     parsed = [(item.index, parse_entry(item.data)) for item in items]
     transitions = [(i, e) for i, e in parsed if isinstance(e, Transition)]
     policy_indices, key_indices = context_indices(ledger, *needs(e for _, e in transitions), size)
-    context = {e.index: e for i in (*policy_indices, *key_indices) for e in [ledger.entry(i)] if e is not None}
+    context = {i: stored_data(ledger, i) for i in (*policy_indices, *key_indices)}
     disclosures = []
     if disclose:
         for index, transition in transitions:
@@ -141,8 +155,8 @@ def entries_bundle(
         checkpoint=checkpoint.note,
         anchor=anchor_claim(anchor),
         entries=tuple(items),
-        policies=tuple(proven(ledger, i, context[i].data, size) for i in policy_indices),
-        keys=tuple(proven(ledger, i, context[i].data, size) for i in key_indices),
+        policies=tuple(proven(ledger, i, context[i], size) for i in policy_indices),
+        keys=tuple(proven(ledger, i, context[i], size) for i in key_indices),
         disclosures=tuple(disclosures),
     )
 

@@ -30,9 +30,10 @@ from ledger.bundles import (
     context_indices,
     latest_anchor,
     proven,
+    stored_data,
 )
 from ledger.config import DataDir
-from ledger.errors import LedgerError, LogStateError
+from ledger.errors import LedgerError
 from ledger.keys import load_or_create_operator_key
 from ledger.service import Ledger
 from verifier.bundle import BUNDLE_V1, Disclosure, ExportManifest, ProvenEntry, issued_message
@@ -196,13 +197,6 @@ def _file_sha256(path: Path) -> bytes:
     return digest.digest()
 
 
-def _stored_data(ledger: Ledger, index: int) -> bytes:
-    stored = ledger.entry(index)
-    if stored is None:
-        raise LogStateError(f"entry {index} is missing from the database", index=index)
-    return stored.data
-
-
 def write_export(
     ledger: Ledger,
     chosen: ExportFilter,
@@ -247,7 +241,7 @@ def write_export(
             if progress is not None:
                 progress("exporting", min(size, start + PAGE), size)
         policy_indices, key_indices = context_indices(ledger, policy_ids, key_ids, size)
-        context = {i: _stored_data(ledger, i) for i in (*policy_indices, *key_indices)}
+        context = {i: stored_data(ledger, i) for i in (*policy_indices, *key_indices)}
         manifest = ExportManifest(export_id, chosen.document(), tuple(tickets.items()))
         issued = {"at": format_at(datetime.now(UTC)), "by": by, "key": signer.vkey}
         digest = hashlib.sha256()
