@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from verifier.bundle import parse_bundle
+from verifier.bundle import Bundle, parse_bundle
 from verifier.bundle_check import verify_bundle
 from verifier.chain_view import ChainView
 from verifier.checkpoint import Checkpoint, failure_step, open_checkpoint
@@ -33,12 +33,8 @@ def _incomplete(ticket: str, reason: str) -> Report:
     return report
 
 
-def _for_other_tickets(data: bytes, ticket: str) -> list[int]:
+def _for_other_tickets(bundle: Bundle, ticket: str) -> list[int]:
     """Indices of bundle entries that are not transitions of ``ticket`` (a server answering another)."""
-    try:
-        bundle = parse_bundle(data)
-    except VerificationError:
-        return []  # the bundle check reports it
     wrong = []
     for item in bundle.entries:
         try:
@@ -63,20 +59,21 @@ def _latest(report: Report, source: TicketSource, trust: Trust) -> Checkpoint | 
         return None
 
 
-def _consistent(report: Report, source: TicketSource, old: Checkpoint, new: Checkpoint) -> None:
-    if old.tree_size >= new.tree_size:
-        if old.tree_size == new.tree_size and old.root_hash != new.root_hash:
+def _consistent(report: Report, source: TicketSource, old_size: int, old_root: bytes, new: Checkpoint) -> None:
+    """The bundle's checkpoint (``old_size``, ``old_root``) and the server's latest are one log (V12)."""
+    if old_size >= new.tree_size:
+        if old_size == new.tree_size and old_root != new.root_hash:
             report.failed("V12", "two checkpoints of the same size with different roots", size=new.tree_size)
         return
     try:
-        proof = source.consistency(old.tree_size, new.tree_size)
-        verify_consistency(old.tree_size, new.tree_size, proof, old.root_hash, new.root_hash)
+        proof = source.consistency(old_size, new.tree_size)
+        verify_consistency(old_size, new.tree_size, proof, old_root, new.root_hash)
     except SourceError as exc:
         report.not_run("V12", f"no consistency proof from the server: {exc}")
     except VerificationError as exc:
         report.failed(
             "V12",
-            f"the bundle's checkpoint (size {old.tree_size}) is not consistent with the server's latest "
+            f"the bundle's checkpoint (size {old_size}) is not consistent with the server's latest "
             f"(size {new.tree_size}): {exc.message}",
             **exc.evidence,
         )
@@ -91,17 +88,21 @@ def verify_ticket(
     except SourceError as exc:
         return _incomplete(ticket, f"the ticket's bundle could not be fetched: {exc}")
     report = verify_bundle(data, trust, chain=chain, seen=seen, subject=f"ticket {ticket}")
-    wrong = _for_other_tickets(data, ticket)
+    try:
+        bundle = parse_bundle(data)
+    except VerificationError:
+        return report  # V1 failed, with the reason
+    wrong = _for_other_tickets(bundle, ticket)
     if wrong:
         report.failed("V1", f"the server's bundle holds entries that are not ticket {ticket}'s", indices=wrong)
-    checkpoint = report.facts.get("tree_size")
-    if not report.ok("V4") or checkpoint is None:
+    # The bundle's checkpoint, as V4 verified it (absent when it did not).
+    size, root = report.facts.get("tree_size"), report.facts.get("root")
+    if not report.ok("V4") or size is None or root is None:
         return report
-    bundle_checkpoint = open_checkpoint(parse_bundle(data).checkpoint, trust.verifier_keys, origin=trust.origin)
     latest = _latest(report, source, trust)
     if latest is None:
         return report
-    _consistent(report, source, bundle_checkpoint, latest)
+    _consistent(report, source, size, root, latest)
     if seen is not None:
         try:
             seen.check(latest.tree_size, latest.root_hash, latest=True, consistency=source.consistency)
