@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from verifier.entry import Transition, parse_at
-from verifier.policy import Policy
+from verifier.policy import Policy, can_still_reach
 
 #: Notable events a regulator counts, by what identifies them.
 NOTABLE = ("returns", "extensions", "urges", "yellow_cards", "red_cards", "dissatisfied", "rework")
@@ -180,25 +180,6 @@ def compute_stats(
     return stats
 
 
-def _can_still_reach(policy: Policy, state: str, pair: tuple[str, str]) -> bool:
-    """Whether ``pair``'s target is reachable from ``state`` without entering its starting state again."""
-    key = (policy.sha256, state, pair)
-    if key not in _REACH:
-        from_state, until_state = pair
-        seen, frontier = {state}, [state]
-        while frontier:
-            current = frontier.pop()
-            for event in policy.events.values():
-                if current in event.from_states and event.to not in seen and event.to != from_state:
-                    seen.add(event.to)
-                    frontier.append(event.to)
-        _REACH[key] = until_state in seen
-    return _REACH[key]
-
-
-_REACH: dict[tuple[str, str, tuple[str, str]], bool] = {}
-
-
 def _limits(
     stats: ExportStats, ticket: _Ticket, entry: Transition, policy: Policy, anchored: datetime | None, org: str
 ) -> None:
@@ -213,7 +194,7 @@ def _limits(
             else:
                 record.missed += 1
             del ticket.episodes[pair]
-        elif episode is not None and not _can_still_reach(policy, entry.to_state, pair):
+        elif episode is not None and not can_still_reach(policy, entry.to_state, until_state, from_state):
             del ticket.episodes[pair]  # took another way: the limit no longer applies
         if entry.to_state == from_state:
             limit = policy.limit_for(from_state, until_state, ticket.category, ticket.urgency)

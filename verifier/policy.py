@@ -32,6 +32,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -170,6 +171,25 @@ def policy_id(document: Mapping[str, Any]) -> str:
     if not isinstance(name, str):
         raise FormatError("name: a policy needs a string name", path="name")
     return f"{name}@{hashlib.sha256(canonical_bytes(document)).hexdigest()[:12]}"
+
+
+@lru_cache(maxsize=4096)
+def can_still_reach(policy: Policy, start: str, goal: str, avoiding: str) -> bool:
+    """Whether a ticket in ``start`` can still get to ``goal`` without entering ``avoiding`` again.
+
+    A time limit from ``avoiding`` until ``goal`` stops applying once the ticket took a way that cannot
+    lead there (the unit accepted, so the limit for returning it no longer runs).
+    """
+    seen, frontier = {start}, [start]
+    while frontier:
+        state = frontier.pop()
+        if state == goal:
+            return True
+        for event in policy.events.values():
+            if state in event.from_states and event.to not in seen and event.to != avoiding:
+                seen.add(event.to)
+                frontier.append(event.to)
+    return False
 
 
 def check_transition(

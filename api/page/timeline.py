@@ -17,7 +17,7 @@ from api.page.labels import ATTRIBUTES, Label, event_label, value_label
 from ledger.records import StoredEntry
 from verifier.calendar import Duration
 from verifier.entry import Transition, parse_at, parse_entry
-from verifier.policy import Policy
+from verifier.policy import Policy, can_still_reach
 
 _UNITS = {"m": Label("分钟", " minute"), "h": Label("小时", " hour"), "wd": Label("个工作日", " working day")}
 
@@ -78,20 +78,6 @@ def _details(transition: Transition) -> tuple[tuple[Label, Label], ...]:
     )
 
 
-def _reachable(policy: Policy, start: str, goal: str, avoid: str) -> bool:
-    """Whether the ticket can still get from ``start`` to ``goal`` without entering ``avoid`` again."""
-    seen, frontier = {start}, [start]
-    while frontier:
-        state = frontier.pop()
-        if state == goal:
-            return True
-        for event in policy.events.values():
-            if state in event.from_states and event.to not in seen and event.to != avoid:
-                seen.add(event.to)
-                frontier.append(event.to)
-    return False
-
-
 def build_timeline(
     ticket: str, stored: Sequence[StoredEntry], policies: Mapping[str, Policy], now: datetime
 ) -> Timeline:
@@ -116,7 +102,7 @@ def build_timeline(
                 if until == transition.to_state:
                     met.append(_deadline(applied, since, until, start, category, urgency, at))
                     del running[(since, until)]
-                elif not _reachable(applied, transition.to_state, until, since):
+                elif not can_still_reach(applied, transition.to_state, until, since):
                     del running[(since, until)]  # that limit can no longer apply (e.g. the unit accepted)
             for limit in policy.limits:
                 if limit.from_state == transition.to_state:

@@ -14,7 +14,7 @@ import rfc8785
 
 from verifier.errors import FormatError, PolicyViolation
 from verifier.limits import MAX_POLICY_BYTES
-from verifier.policy import Policy, check_transition, parse_policy, policy_id
+from verifier.policy import Policy, can_still_reach, check_transition, parse_policy, policy_id
 
 BASELINE_FILE = Path(__file__).resolve().parents[2] / "ledger" / "policies" / "cn-baseline.json"
 BASELINE_DOC: dict[str, Any] = json.loads(BASELINE_FILE.read_text(encoding="utf-8"))
@@ -610,3 +610,12 @@ def test_limit_specificity_does_not_depend_on_order() -> None:
         assert policy.limit_for("dispatched", until, category, urgency) == BASELINE.limit_for(
             "dispatched", until, category, urgency
         )
+
+
+def test_a_limit_stops_applying_once_its_target_cannot_be_reached() -> None:
+    # The unit accepted: it may still ask to return the ticket, and still reply.
+    assert can_still_reach(BASELINE, "accepted", "return_requested", avoiding="dispatched")
+    assert can_still_reach(BASELINE, "accepted", "replied", avoiding="dispatched")
+    # Replied: a return is only possible through a new dispatch, so the return window is over.
+    assert not can_still_reach(BASELINE, "replied", "return_requested", avoiding="dispatched")
+    assert not can_still_reach(BASELINE, "archived", "replied", avoiding="dispatched")
