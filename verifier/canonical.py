@@ -136,7 +136,7 @@ MAX_PARSE_DEPTH = 64
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
-def _check_depth(text: str) -> None:
+def check_depth(text: str) -> None:
     """Refuse nesting deeper than ``MAX_PARSE_DEPTH`` before the recursive C decoder sees it.
 
     Only documents with that many brackets can be that deep, so the exact scan (which skips
@@ -155,6 +155,16 @@ def _check_depth(text: str) -> None:
             depth -= 1
 
 
+_STRICT_DECODER = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates, parse_float=_refuse_float, parse_constant=_refuse_constant
+)
+
+
+def strict_decoder() -> json.JSONDecoder:
+    """The decoder ``parse_json_strict`` uses (its ``raw_decode`` lets a stream decode one value at a time)."""
+    return _STRICT_DECODER
+
+
 def parse_json_strict(data: bytes) -> Any:
     """Parse UTF-8 JSON, refusing duplicate keys, floats, NaN, Infinity and absurd nesting.
 
@@ -165,14 +175,9 @@ def parse_json_strict(data: bytes) -> Any:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FormatError(f"not valid UTF-8 at byte {exc.start}", offset=exc.start) from exc
-    _check_depth(text)
+    check_depth(text)
     try:
-        return json.loads(
-            text,
-            object_pairs_hook=_no_duplicates,
-            parse_float=_refuse_float,
-            parse_constant=_refuse_constant,
-        )
+        return _STRICT_DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise FormatError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
     except RecursionError as exc:
