@@ -19,9 +19,10 @@ from ledger.bundles import ticket_bundle
 from ledger.config import DataDir
 from ledger.exports import ExportFilter, exporter_key, write_export
 from ledger.service import Ledger
-from verifier.bundle_check import verify_bundle
+from verifier.bundle_check import verify_file
+from verifier.export_report import ReportContext
 from verifier.note import NoteSigner
-from verifier.report_page import context_for, report_page
+from verifier.report_page import report_page
 from verifier.seen import SeenCheckpoints
 from verifier.sources.chain import ChainReader
 from verifier.trust import ChainPlace, Trust, log_id_of
@@ -128,14 +129,14 @@ def _report(bundle: Path, trust: Trust, rpc: str, state: Path) -> tuple[str, str
     The checkpoints earlier exports were proved against are remembered in ``state`` (V12), as an auditor's
     verifier would remember them.
     """
-    data = bundle.read_bytes()
     seen = SeenCheckpoints.load(state, trust.origin)
     with ChainReader([rpc]) as chain:
-        report = verify_bundle(data, trust, chain=chain, seen=seen, subject=f"export {bundle.name}")
-        page = report_page(data, trust, report, chain, context_for(bundle.name, data, [rpc]))
-    if report.ok("V4") and report.ok("V12"):
+        checked = verify_file(bundle, trust, chain=chain, seen=seen, subject=f"export {bundle.name}")
+        context = ReportContext(bundle.name, checked.sha256, [rpc])
+        page = report_page(checked.bundle, trust, checked.report, chain, context)
+    if checked.report.ok("V4") and checked.report.ok("V12"):
         seen.save()
-    return page, report.outcome.value
+    return page, checked.report.outcome.value
 
 
 def add_evidence_parsers(

@@ -19,12 +19,13 @@ from pathlib import Path
 from types import FrameType
 
 from verifier.audit_state import progress_path
-from verifier.bundle_check import verify_bundle
+from verifier.bundle_check import verify_file
 from verifier.chain_view import ChainView
 from verifier.errors import FormatError
+from verifier.export_report import ReportContext
 from verifier.log_audit import SAVE_EVERY, Resumable, audit_log
 from verifier.report import Outcome, Report
-from verifier.report_page import context_for, report_page
+from verifier.report_page import report_page
 from verifier.seen import SeenCheckpoints, default_state_dir
 from verifier.sources.api import LogApi
 from verifier.ticket_check import verify_ticket
@@ -101,18 +102,20 @@ def finish(report: Report, seen: SeenCheckpoints | None, as_json: bool) -> int:
 
 def cmd_bundle(args: argparse.Namespace) -> int:
     trust = load_trust(args)
-    data = read_file(args.file, "bundle")
     chain = open_chain(args, required=True)
     seen = load_seen(args, trust)
-    report = verify_bundle(data, trust, chain=chain, seen=seen, subject=f"bundle {args.file}")
+    try:
+        checked = verify_file(Path(args.file), trust, chain=chain, seen=seen, subject=f"bundle {args.file}")
+    except OSError as exc:
+        raise UsageError(f"cannot read the bundle {args.file}: {exc.strerror}") from exc
     if args.report:
-        context = context_for(Path(args.file).name, data, rpc_urls(args), Path(args.trust).name)
-        page = report_page(data, trust, report, chain, context)
+        context = ReportContext(Path(args.file).name, checked.sha256, rpc_urls(args), Path(args.trust).name)
+        page = report_page(checked.bundle, trust, checked.report, chain, context)
         try:
             Path(args.report).write_text(page, encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot write the report {args.report}: {exc.strerror}") from exc
-    return finish(report, seen, args.json)
+    return finish(checked.report, seen, args.json)
 
 
 def open_api(args: argparse.Namespace) -> LogApi:

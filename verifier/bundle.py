@@ -11,13 +11,15 @@ mismatch it is).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from base64 import b64encode
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from verifier.canonical import canonical_bytes, parse_json_strict
-from verifier.document import Fields, shown
+from verifier.document import HEX32_RE, Fields, shown
 from verifier.entry import ORIGIN_RE, TICKET_RE
 from verifier.errors import FormatError
 from verifier.limits import MAX_ENTRY_BYTES, MAX_NOTE_BYTES, MAX_PROOF_HASHES
@@ -31,6 +33,18 @@ MAX_BUNDLE_BYTES = 1024**3
 MAX_BUNDLE_ENTRIES = 4_000_000
 MAX_PAYLOAD_BYTES = 1024 * 1024
 SALT_BYTES = 32
+#: The members that may be too large to hold in memory: a bundle read from a file streams them.
+STREAMED_MEMBERS = ("entries", "disclosures")
+
+_Item = TypeVar("_Item", covariant=True)
+
+
+class Listed(Protocol[_Item]):
+    """The items of a bundle's list: a tuple in memory, or read again from the file on every iteration."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[_Item]: ...
 
 
 @dataclass(frozen=True)
@@ -133,54 +147,91 @@ class Bundle:
     chain: ChainPlace
     checkpoint: str
     anchor: AnchorClaim
-    entries: tuple[ProvenEntry, ...]
+    entries: Listed[ProvenEntry]
     policies: tuple[ProvenEntry, ...] = ()
     keys: tuple[ProvenEntry, ...] = ()
-    disclosures: tuple[Disclosure, ...] = ()
+    disclosures: Listed[Disclosure] = ()
     issued: Issued | None = None
     export: ExportManifest | None = None
 
-    def document(self, *, signed: bool = True) -> dict[str, Any]:
-        """The JSON document; without ``issued.sig`` when ``signed`` is false (the bytes the exporter signs)."""
-        document: dict[str, Any] = {
+    def _members(self, signed: bool) -> dict[str, Any]:
+        """The document's members; the streamed lists stay as they are (items, not documents)."""
+        members: dict[str, Any] = {
             "v": BUNDLE_V1,
             "log": {"origin": self.origin, "verifier_key": self.verifier_key},
             "chain": self.chain.document(),
             "checkpoint": self.checkpoint,
             "anchor": self.anchor.document(),
-            "entries": [e.document() for e in self.entries],
+            "entries": self.entries,
             "policies": [e.document() for e in self.policies],
             "keys": [e.document() for e in self.keys],
         }
-        if self.disclosures:
-            document["disclosures"] = [d.document() for d in self.disclosures]
+        if len(self.disclosures):
+            members["disclosures"] = self.disclosures
         if self.export is not None:
-            document["export"] = self.export.document()
+            members["export"] = self.export.document()
         if self.issued is not None:
             issued = self.issued.document()
             if not signed:
                 del issued["sig"]
-            document["issued"] = issued
-        return document
+            members["issued"] = issued
+        return members
+
+    def document(self, *, signed: bool = True) -> dict[str, Any]:
+        """The JSON document; without ``issued.sig`` when ``signed`` is false (the bytes the exporter signs)."""
+        members = self._members(signed)
+        for name in STREAMED_MEMBERS:
+            if name in members:
+                members[name] = [item.document() for item in members[name]]
+        return members
+
+    def pieces(self, *, signed: bool = True) -> Iterator[bytes]:
+        """The canonical JSON (RFC 8785) in consecutive pieces, the large lists one item at a time.
+
+        The member names are ASCII, so code-point order is RFC 8785's order, and a canonical object is
+        its members' canonical encodings in that order: the pieces join to ``canonical_bytes(document)``.
+        """
+        members = self._members(signed)
+        yield b"{"
+        for number, name in enumerate(sorted(members)):
+            yield (b"," if number else b"") + canonical_bytes(name) + b":"
+            if name in STREAMED_MEMBERS:
+                yield b"["
+                for position, item in enumerate(members[name]):
+                    # An entry's document is plain strings and integers; a disclosure's payload is checked.
+                    checked = isinstance(item, ProvenEntry)
+                    yield (b"," if position else b"") + canonical_bytes(item.document(), checked=checked)
+                yield b"]"
+            else:
+                yield canonical_bytes(members[name])
+        yield b"}"
 
     def encode(self) -> bytes:
         """The bundle's bytes: canonical JSON (RFC 8785)."""
-        return canonical_bytes(self.document())
+        return b"".join(self.pieces())
 
     def unsigned_bytes(self) -> bytes:
         """The canonical bundle without ``issued.sig``, whose SHA-256 ``issued.sig`` signs."""
-        return canonical_bytes(self.document(signed=False))
+        return b"".join(self.pieces(signed=False))
+
+    def unsigned_digest(self) -> bytes:
+        """SHA-256 of ``unsigned_bytes``, computed piece by piece (a streamed bundle is never whole in memory)."""
+        digest = hashlib.sha256()
+        for piece in self.pieces(signed=False):
+            digest.update(piece)
+        return digest.digest()
 
 
-def _proven(value: Any, path: str) -> ProvenEntry:
+def proven_entry(value: Any, path: str) -> ProvenEntry:
+    """One item of ``entries``, ``policies`` or ``keys`` (``path`` names it in errors)."""
     fields = Fields(value, path)
     fields.expect_members({"index", "hash", "data", "proof"})
     hashes = fields.array("proof", limit=MAX_PROOF_HASHES)
     proof = []
     for number, item in enumerate(hashes):
-        if not isinstance(item, str) or len(item) != 64:
+        if not isinstance(item, str) or not HEX32_RE.fullmatch(item):
             raise FormatError(f"{path}.proof[{number}]: must be 64 lowercase hex digits, not {shown(item)}")
-        proof.append(Fields({"h": item}, f"{path}.proof[{number}]").hash32("h"))
+        proof.append(bytes.fromhex(item))
     return ProvenEntry(
         index=fields.integer("index"),
         leaf_hash=fields.hash32("hash"),
@@ -189,14 +240,21 @@ def _proven(value: Any, path: str) -> ProvenEntry:
     )
 
 
+def check_order(name: str, number: int, previous: int | None, index: int) -> None:
+    """Each list of entries is in ascending index order, so a verifier can walk it once, front to back."""
+    if previous is None or index > previous:
+        return
+    path = f"{name}[{number}]"
+    if index == previous:
+        raise FormatError(f"{path}: index {index} appears twice", path=path)
+    raise FormatError(f"{path}: index {index} comes after {previous}: entries are listed by ascending index", path=path)
+
+
 def _proven_list(fields: Fields, name: str) -> tuple[ProvenEntry, ...]:
     items = fields.array(name, limit=MAX_BUNDLE_ENTRIES)
-    entries = tuple(_proven(item, f"{name}[{number}]") for number, item in enumerate(items))
-    seen: set[int] = set()
+    entries = tuple(proven_entry(item, f"{name}[{number}]") for number, item in enumerate(items))
     for number, entry in enumerate(entries):
-        if entry.index in seen:
-            raise FormatError(f"{name}[{number}]: index {entry.index} appears twice", path=f"{name}[{number}]")
-        seen.add(entry.index)
+        check_order(name, number, entries[number - 1].index if number else None, entry.index)
     return entries
 
 
@@ -212,7 +270,8 @@ def _anchor(fields: Fields) -> AnchorClaim:
     )
 
 
-def _disclosure(value: Any, path: str) -> Disclosure:
+def parse_disclosure(value: Any, path: str) -> Disclosure:
+    """One item of ``disclosures``."""
     fields = Fields(value, path)
     fields.expect_members({"index", "payload", "salt"})
     payload = fields.raw("payload")
@@ -266,35 +325,51 @@ def _issued(fields: Fields) -> Issued:
     return Issued(fields.string("at", limit=64), fields.string("by", limit=256), key, sig)
 
 
-def parse_bundle(data: bytes) -> Bundle:
-    """Parse a bundle document strictly (step V1 for the document; entries stay bytes).
-
-    Raises:
-        FormatError: too large, not strict JSON, not ``hotline.bundle/v1``, or a member that breaks the
-            format (the message names its path, e.g. ``entries[3].proof[1]``).
-    """
-    if len(data) > MAX_BUNDLE_BYTES:
-        raise FormatError(f"a bundle is at most {MAX_BUNDLE_BYTES} bytes; this one is {len(data)}")
-    fields = Fields(parse_json_strict(data), "")
+def check_members(fields: Fields) -> None:
+    """The document is a ``hotline.bundle/v1`` with exactly its members."""
     if fields.raw("v") != BUNDLE_V1:
         raise fields.fail("v", f"must be {BUNDLE_V1!r}: this is not a proof bundle")
     fields.expect_members(
         {"v", "log", "chain", "checkpoint", "anchor", "entries", "policies", "keys"},
         {"disclosures", "issued", "export"},
     )
+
+
+def assemble(fields: Fields, entries: Listed[ProvenEntry], disclosures: Listed[Disclosure]) -> Bundle:
+    """The bundle from its members, the two large lists already parsed (in memory or from a file)."""
     log = fields.object("log")
     log.expect_members({"origin", "verifier_key"})
-    disclosures = fields.array("disclosures", limit=MAX_BUNDLE_ENTRIES) if fields.has("disclosures") else []
     return Bundle(
         origin=log.string("origin", ORIGIN_RE, "a log origin"),
         verifier_key=log.string("verifier_key", limit=1024),
         chain=parse_chain_place(fields.object("chain")),
         checkpoint=fields.string("checkpoint", limit=MAX_NOTE_BYTES),
         anchor=_anchor(fields.object("anchor")),
-        entries=_proven_list(fields, "entries"),
+        entries=entries,
         policies=_proven_list(fields, "policies"),
         keys=_proven_list(fields, "keys"),
-        disclosures=tuple(_disclosure(item, f"disclosures[{n}]") for n, item in enumerate(disclosures)),
+        disclosures=disclosures,
         issued=_issued(fields.object("issued")) if fields.has("issued") else None,
         export=_export(fields.object("export")) if fields.has("export") else None,
+    )
+
+
+def parse_bundle(data: bytes) -> Bundle:
+    """Parse a bundle document strictly (step V1 for the document; entries stay bytes).
+
+    ``verifier.bundle_file.read_bundle`` reads one from a file, streaming it when it is large.
+
+    Raises:
+        FormatError: too large, not strict JSON, not ``hotline.bundle/v1``, or a member that breaks the
+            format (the message names its path, e.g. ``entries[3].proof[1]``).
+    """
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise FormatError(f"a bundle is at most {MAX_BUNDLE_BYTES} bytes in memory; this one is {len(data)}")
+    fields = Fields(parse_json_strict(data), "")
+    check_members(fields)
+    disclosures = fields.array("disclosures", limit=MAX_BUNDLE_ENTRIES) if fields.has("disclosures") else []
+    return assemble(
+        fields,
+        _proven_list(fields, "entries"),
+        tuple(parse_disclosure(item, f"disclosures[{n}]") for n, item in enumerate(disclosures)),
     )

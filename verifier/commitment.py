@@ -51,7 +51,15 @@ def verify_disclosure(commitment: str, salt: bytes, payload: Any) -> None:
         FormatError: malformed salt or payload.
         DisclosureMismatch: they do not open the commitment.
     """
-    calculated = payload_commitment(salt, payload)
+    check_opening(commitment, payload_commitment(salt, payload))
+
+
+def check_opening(commitment: str, calculated: str) -> None:
+    """Check that a commitment calculated from a disclosure is the entry's.
+
+    Raises:
+        DisclosureMismatch: it is not.
+    """
     if not hmac.compare_digest(calculated, commitment):
         raise DisclosureMismatch(
             "disclosed payload does not match the entry's commitment", expected=commitment, calculated=calculated

@@ -3,13 +3,11 @@ ticket the export names present whole (no ticket cut short, none slipped in)."""
 
 from __future__ import annotations
 
-import hashlib
-from collections import defaultdict
-from collections.abc import Mapping
+from collections import Counter, defaultdict
 
-from verifier.bundle import Bundle, issued_message
+from verifier.bundle import Bundle, ExportManifest, issued_message
 from verifier.entry import Entry, Transition
-from verifier.errors import VerificationError
+from verifier.errors import FormatError, VerificationError
 from verifier.note import parse_vkey
 from verifier.report import Report
 from verifier.trust import Trust
@@ -28,7 +26,11 @@ def _signature(report: Report, bundle: Bundle, trust: Trust) -> bool:
             key=issued.key,
         )  # fmt: skip
         return False
-    digest = hashlib.sha256(bundle.unsigned_bytes()).digest()
+    try:
+        digest = bundle.unsigned_digest()
+    except FormatError as exc:  # a streamed bundle whose file changed or went away
+        report.failed("V13", f"the signed bytes could not be read again: {exc.message}")
+        return False
     try:
         key.verify(issued_message(digest), issued.sig)
     except VerificationError as exc:
@@ -37,32 +39,57 @@ def _signature(report: Report, bundle: Bundle, trust: Trust) -> bool:
     return True
 
 
-def _complete(report: Report, bundle: Bundle, entries: Mapping[int, Entry]) -> None:
-    assert bundle.export is not None
-    seqs: dict[str, list[int]] = defaultdict(list)
-    for index in sorted(entries):
-        entry = entries[index]
-        if isinstance(entry, Transition):
-            seqs[entry.ticket].append(entry.seq)
-    named = dict(bundle.export.tickets)
-    for ticket, count in bundle.export.tickets:
-        held = seqs.get(ticket, [])
-        if held != list(range(1, count + 1)):
+#: How many of a ticket's seq numbers a failure shows.
+_SHOWN_SEQS = 50
+
+
+class TicketTally:
+    """Each ticket's transitions as the bundle holds them, counted in index order (memory: per ticket, not entry)."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.broken: set[str] = set()
+        self.seqs: dict[str, list[int]] = defaultdict(list)
+
+    def feed(self, entry: Entry) -> None:
+        if not isinstance(entry, Transition):
+            return
+        count = self.counts[entry.ticket] = self.counts[entry.ticket] + 1
+        if entry.seq != count:
+            self.broken.add(entry.ticket)
+        seqs = self.seqs[entry.ticket]
+        if len(seqs) < _SHOWN_SEQS:
+            seqs.append(entry.seq)
+
+    def whole(self, ticket: str, count: int) -> bool:
+        """Whether the bundle holds exactly seq 1…count of ``ticket``."""
+        return self.counts.get(ticket, 0) == count and ticket not in self.broken
+
+
+def _complete(report: Report, export: ExportManifest, tally: TicketTally) -> None:
+    for ticket, count in export.tickets:
+        if not tally.whole(ticket, count):
+            held = tally.seqs.get(ticket, [])
             report.failed(
                 "V13",
-                f"ticket {ticket}: the export names {count} entries, the bundle holds seq {held[:20]}",
+                f"ticket {ticket}: the export names {count} entries, the bundle holds "
+                f"{tally.counts.get(ticket, 0)} with seq {held[:20]}",
                 ticket=ticket,
                 named_entries=count,
-                held_seqs=held[:50],
+                held_seqs=held,
             )
             return
-    extra = sorted(set(seqs) - set(named))
+    named = {ticket for ticket, _ in export.tickets}
+    extra = sorted(set(tally.counts) - named)
     if extra:
         report.failed("V13", f"the bundle holds tickets the export does not name: {', '.join(extra[:10])}")
 
 
-def check_export(report: Report, bundle: Bundle, entries: Mapping[int, Entry], trust: Trust) -> None:
-    """Run V13 when the bundle is signed or names an export (otherwise the step does not appear)."""
+def check_export(report: Report, bundle: Bundle, tally: TicketTally, trust: Trust) -> None:
+    """Run V13 when the bundle is signed or names an export (otherwise the step does not appear).
+
+    ``tally`` has counted every entry of the bundle whose hash and format held.
+    """
     if bundle.issued is None and bundle.export is None:
         return
     if not _signature(report, bundle, trust):
@@ -70,7 +97,7 @@ def check_export(report: Report, bundle: Bundle, entries: Mapping[int, Entry], t
     if bundle.export is None:
         report.passed("V13", "signed by a trusted exporter key")
         return
-    _complete(report, bundle, entries)
+    _complete(report, bundle.export, tally)
     report.passed(
         "V13",
         f"export {bundle.export.id} signed by a trusted exporter key; its {len(bundle.export.tickets)} ticket(s) "

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from html import escape
 
 from verifier.anchor_check import ChainAnchors
-from verifier.bundle import Bundle, parse_bundle
+from verifier.bundle import Bundle
 from verifier.chain_view import ChainView
 from verifier.entry import PolicyEntry, Transition, parse_entry
 from verifier.errors import SourceError, VerificationError
@@ -18,6 +18,14 @@ from verifier.report import Report, Status
 from verifier.trust import Trust
 
 
+def _transitions(bundle: Bundle) -> Iterator[tuple[int, Transition]]:
+    """The bundle's transitions in index order (its entries are listed so), parsed one at a time."""
+    for item in bundle.entries:
+        entry = parse_entry(item.data)
+        if isinstance(entry, Transition):
+            yield item.index, entry
+
+
 def _stats(bundle: Bundle, trust: Trust, chain: ChainView) -> ExportStats | None:
     """Statistics at anchored times, or ``None`` when the chain cannot give them."""
     policies: dict[str, Policy] = {}
@@ -25,12 +33,6 @@ def _stats(bundle: Bundle, trust: Trust, chain: ChainView) -> ExportStats | None
         entry = parse_entry(item.data)
         if isinstance(entry, PolicyEntry):
             policies[entry.id] = parse_policy(entry.document)
-    transitions = []
-    for item in bundle.entries:
-        entry = parse_entry(item.data)
-        if isinstance(entry, Transition):
-            transitions.append((item.index, entry))
-    transitions.sort(key=lambda pair: pair[0])
     try:
         events = chain.anchored_events(trust.chain.contract, trust.chain.log_id, to_block=chain.head())
         anchors = ChainAnchors(chain, trust, events)
@@ -42,16 +44,20 @@ def _stats(bundle: Bundle, trust: Trust, chain: ChainView) -> ExportStats | None
             found = anchors.covering(index)
             return None if found is None else found.moment
 
-        return compute_stats(transitions, policies, anchored_time, datetime.fromtimestamp(own.timestamp, UTC))
+        as_of = datetime.fromtimestamp(own.timestamp, UTC)
+        return compute_stats(_transitions(bundle), policies, anchored_time, as_of)
     except (SourceError, VerificationError):
         return None
 
 
-def report_page(data: bytes, trust: Trust, report: Report, chain: ChainView | None, context: ReportContext) -> str:
-    """The report page for a bundle already verified into ``report`` (statistics only if V5 passed)."""
-    try:
-        bundle = parse_bundle(data)
-    except VerificationError:
+def report_page(
+    bundle: Bundle | None, trust: Trust, report: Report, chain: ChainView | None, context: ReportContext
+) -> str:
+    """The report page for a bundle already verified into ``report`` (statistics only if V5 passed).
+
+    ``bundle`` is ``None`` when it could not be parsed: the page then lists the report's lines.
+    """
+    if bundle is None:
         lines = "".join(f"<li>{escape(line)}</li>" for line in report.lines())
         return f'<!DOCTYPE html><html lang="zh-CN"><meta charset="utf-8"><title>FAILED</title><ul>{lines}</ul>\n'
     stats = None
@@ -62,7 +68,3 @@ def report_page(data: bytes, trust: Trust, report: Report, chain: ChainView | No
         first = parse_entry(bundle.policies[0].data)
         policy = parse_policy(first.document) if isinstance(first, PolicyEntry) else None
     return render_report(bundle, report, stats, context, policy)
-
-
-def context_for(name: str, data: bytes, rpc_urls: list[str], trust_name: str = "trust.json") -> ReportContext:
-    return ReportContext(name, hashlib.sha256(data).digest(), rpc_urls, trust_name)

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from verifier.bundle import Bundle, parse_bundle
-from verifier.bundle_check import verify_bundle
+from verifier.bundle_check import unreadable, verify_parsed
 from verifier.chain_view import ChainView
 from verifier.checkpoint import Checkpoint, failure_step, open_checkpoint
 from verifier.entry import Transition, parse_entry
-from verifier.errors import SourceError, VerificationError
+from verifier.errors import FormatError, SourceError, VerificationError
 from verifier.merkle import verify_consistency
 from verifier.report import CORE_STEPS, Report
 from verifier.seen import SeenCheckpoints
@@ -87,11 +87,11 @@ def verify_ticket(
         data = source.ticket_bundle(ticket)
     except SourceError as exc:
         return _incomplete(ticket, f"the ticket's bundle could not be fetched: {exc}")
-    report = verify_bundle(data, trust, chain=chain, seen=seen, subject=f"ticket {ticket}")
     try:
         bundle = parse_bundle(data)
-    except VerificationError:
-        return report  # V1 failed, with the reason
+    except FormatError as exc:
+        return unreadable(f"ticket {ticket}", exc)
+    report = verify_parsed(bundle, trust, chain=chain, seen=seen, subject=f"ticket {ticket}")
     wrong = _for_other_tickets(bundle, ticket)
     if wrong:
         report.failed("V1", f"the server's bundle holds entries that are not ticket {ticket}'s", indices=wrong)

@@ -17,11 +17,11 @@ from ledger.exports import ExportFilter, write_export
 from tests.anchoring.conftest import DevChain
 from tests.evidence.conftest import AnchoredLog
 from tests.evidence.test_exports import EXPORTER
-from verifier.bundle import parse_bundle
-from verifier.bundle_check import verify_bundle
+from verifier.bundle_check import verify_parsed
+from verifier.bundle_file import stream_bundle
 from verifier.entry import parse_at
-from verifier.export_report import NOTABLE_LABELS
-from verifier.report_page import _stats, context_for, report_page
+from verifier.export_report import NOTABLE_LABELS, ReportContext
+from verifier.report_page import _stats, report_page
 from verifier.seen import SeenCheckpoints
 from verifier.sources.chain import ChainReader
 
@@ -43,13 +43,15 @@ def test_report_numbers_match_the_log_and_it_renders_in_chromium(
     ledger = anchored.ledger
     out = tmp_path / "export.json"
     write_export(ledger, ExportFilter(reason="inspection"), out, signer=EXPORTER, by="regulator-test")
-    data = out.read_bytes()
     trust = anchored.trust.__class__(**{**anchored.trust.__dict__, "exporter_keys": (EXPORTER.verifier(),)})
+    # Read as a large export is read: streamed from the file (small chunks, so items straddle them).
+    bundle, sha256 = stream_bundle(out, chunk=4096)
     with ChainReader([dev_chain.node.url]) as chain:
         seen = SeenCheckpoints.load(tmp_path / "state", trust.origin)
-        report = verify_bundle(data, trust, chain=chain, seen=seen)
-        stats = _stats(parse_bundle(data), trust, chain)
-        page = report_page(data, trust, report, chain, context_for("export.json", data, [dev_chain.node.url]))
+        report = verify_parsed(bundle, trust, chain=chain, seen=seen)
+        stats = _stats(bundle, trust, chain)
+        page = report_page(bundle, trust, report, chain, ReportContext("export.json", sha256, [dev_chain.node.url]))
+    assert report.outcome.value == "VERIFIED", report.lines()
     assert stats is not None
 
     # Recompute from the log, independently: every transition's raw record, and the ledger's own anchors.

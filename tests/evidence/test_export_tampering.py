@@ -13,8 +13,12 @@ from ledger.exports import ExportFilter, write_export
 from tests.evidence.conftest import AnchoredLog
 from tests.evidence.test_exports import EXPORTER, resign, verify
 from verifier.bundle import Bundle, ProvenEntry, parse_bundle
+from verifier.bundle_check import unreadable, verify_parsed
+from verifier.bundle_file import stream_bundle
 from verifier.checkpoint import open_checkpoint, sign_checkpoint
+from verifier.errors import FormatError
 from verifier.note import NoteSigner, parse_vkey
+from verifier.report import Report
 from verifier.trust import ChainPlace
 
 Mutation = Callable[[Bundle], Bundle]
@@ -44,7 +48,8 @@ def flipped_byte(bundle: Bundle) -> Bundle:
 
 def dropped_middle(bundle: Bundle) -> Bundle:
     _, middle, _ = _ticket_entries(bundle)
-    return dataclasses.replace(bundle, entries=bundle.entries[:middle] + bundle.entries[middle + 1 :])
+    entries = tuple(bundle.entries)
+    return dataclasses.replace(bundle, entries=entries[:middle] + entries[middle + 1 :])
 
 
 def swapped_data(bundle: Bundle) -> Bundle:
@@ -58,8 +63,14 @@ def swapped_data(bundle: Bundle) -> Bundle:
 
 def inserted_copy(bundle: Bundle) -> Bundle:
     _, middle, _ = _ticket_entries(bundle)
-    copy = dataclasses.replace(bundle.entries[middle], index=0)  # where the policy entry is, not this one
-    return dataclasses.replace(bundle, entries=(*bundle.entries, copy))
+    entries = tuple(bundle.entries)
+    copy = dataclasses.replace(entries[middle], index=entries[-1].index + 1)  # in order, at an index not its own
+    return dataclasses.replace(bundle, entries=(*entries, copy))
+
+
+def out_of_order(bundle: Bundle) -> Bundle:
+    entries = tuple(bundle.entries)
+    return dataclasses.replace(bundle, entries=(entries[1], entries[0], *entries[2:]))
 
 
 def untrusted_checkpoint(bundle: Bundle) -> Bundle:
@@ -74,9 +85,9 @@ def another_chain(bundle: Bundle) -> Bundle:
 
 
 def edited_disclosure(bundle: Bundle) -> Bundle:
-    first = bundle.disclosures[0]
+    first, *rest = bundle.disclosures
     edited = dataclasses.replace(first, payload={**first.payload, "content": "已改动"})
-    return dataclasses.replace(bundle, disclosures=(edited, *bundle.disclosures[1:]))
+    return dataclasses.replace(bundle, disclosures=(edited, *rest))
 
 
 ATTACKS: dict[str, tuple[Mutation, str]] = {
@@ -84,6 +95,7 @@ ATTACKS: dict[str, tuple[Mutation, str]] = {
     "entry dropped from a ticket": (dropped_middle, "V7"),
     "two entries swapped": (swapped_data, "V3"),
     "entry inserted": (inserted_copy, "V3"),
+    "entries listed out of index order": (out_of_order, "V1"),
     "checkpoint by an untrusted key": (untrusted_checkpoint, "V4"),
     "anchor claimed on another chain": (another_chain, "V5"),
     "disclosed payload edited": (edited_disclosure, "V11"),
@@ -97,12 +109,28 @@ def export(anchored: AnchoredLog, tmp_path: Path) -> Bundle:
     return parse_bundle(out.read_bytes())
 
 
+def streamed(data: bytes, log: AnchoredLog, directory: Path) -> Report:
+    """Verify the bytes as a large export is verified: streamed from its file, in small chunks."""
+    path = directory / "streamed.json"
+    path.write_bytes(data)
+    try:
+        bundle, _ = stream_bundle(path, chunk=512)
+    except FormatError as exc:
+        return unreadable("bundle", exc)
+    trust = dataclasses.replace(log.trust, exporter_keys=(EXPORTER.verifier(),))
+    return verify_parsed(bundle, trust, chain=None, seen=None)
+
+
+@pytest.mark.parametrize("reader", ["in memory", "streamed"])
 @pytest.mark.parametrize("attack", list(ATTACKS))
 def test_an_export_tampered_and_signed_again_is_refused_at_the_attacks_step(
-    anchored: AnchoredLog, export: Bundle, attack: str
+    anchored: AnchoredLog, export: Bundle, attack: str, reader: str, tmp_path: Path
 ) -> None:
+    def check(data: bytes) -> Report:
+        return verify(data, anchored) if reader == "in memory" else streamed(data, anchored, tmp_path)
+
     mutate, step = ATTACKS[attack]
-    untouched = verify(export.encode(), anchored)
+    untouched = check(export.encode())
     assert untouched.first_failure is None, untouched.lines()
-    report = verify(resign(mutate(export)), anchored)
+    report = check(resign(mutate(export)))
     assert report.first_failure is not None and report.first_failure.step == step, report.lines()
