@@ -3,9 +3,12 @@
 
 Builds one SQLite log of ``--tickets`` demo tickets (about nine entries each), anchors it on an in-process
 eth-tester chain (one anchor transaction, as the worker sends it), then exports ever larger periods of
-it, each in a fresh child process so its peak resident memory (``ru_maxrss``) is the export's own, and
+it, each in a fresh child process so its peak resident memory (``VmHWM`` of the child's own address space;
+``ru_maxrss`` would not do: Linux carries the parent's peak over ``exec``) is the export's own, and
 verifies the largest bundle's exporter signature and completeness (V13) offline. The claim under test:
-memory follows the number of tickets, not their entries, and stays bounded.
+memory follows the number of tickets, not their entries, and stays bounded. Then ``hotline-verify bundle
+--offline`` verifies the largest bundle, in its own child process (a bundle over ``IN_MEMORY_BYTES`` is
+streamed from its file): its time and peak memory, and every step but the chain's (V5, V6, V10) must pass.
 
     python scripts/bench/bench_export.py --out bench_export.json          # 100,000 tickets (minutes)
     python scripts/bench/bench_export.py --quick                          # 2,000 tickets, seconds
@@ -14,7 +17,6 @@ memory follows the number of tickets, not their entries, and stays bounded.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import subprocess
 import sys
@@ -35,8 +37,9 @@ from ledger.anchoring.development import DEV_MNEMONIC, development_accounts
 from ledger.anchoring.worker import AnchorWorker, WorkerConfig
 from ledger.config import DEFAULT_ORIGIN
 from ledger.demo import demo_requests
-from verifier.bundle import MAX_BUNDLE_BYTES, issued_message, parse_bundle
-from verifier.note import NoteSigner, parse_vkey
+from verifier.bundle_file import IN_MEMORY_BYTES
+from verifier.note import NoteSigner
+from verifier.trust import ChainPlace, Trust, log_id_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_log import machine_info, open_ledger
@@ -44,8 +47,17 @@ from bench_log import machine_info, open_ledger
 SCHEMA = "hotline-ledger/bench-export/v1"
 FIRST_DAY = date(2026, 3, 2)
 
-CHILD = """
-import json, resource, sys, time
+#: The child's peak RSS in MB: VmHWM of its own address space (ru_maxrss keeps the parent's peak over exec).
+PEAK_RSS = """
+def PEAK():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+"""
+
+CHILD = PEAK_RSS + """
+import json, sys, time
 from datetime import date
 from pathlib import Path
 from ledger.config import DEFAULT_POLICY
@@ -65,18 +77,35 @@ began = time.perf_counter()
 chosen = ExportFilter(start=date.fromisoformat(start), end=date.fromisoformat(end))
 result = write_export(ledger, chosen, Path(out), signer=signer, by="bench")
 seconds = time.perf_counter() - began
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss = PEAK()
 print(json.dumps({"tickets": result.tickets, "entries": result.entries, "seconds": seconds,
                   "bytes": Path(out).stat().st_size, "max_rss_mb": rss}))
 """
+
+VERIFY_CHILD = PEAK_RSS + """
+import json, sys, time
+from verifier import bundle_file
+from verifier.cli import main
+bundle_file.IN_MEMORY_BYTES = int(sys.argv[1])
+began = time.perf_counter()
+code = main(sys.argv[2:])
+seconds = time.perf_counter() - began
+rss = PEAK()
+print(json.dumps({"exit": code, "seconds": seconds, "max_rss_mb": rss}), file=sys.stderr)
+"""
+#: The steps an offline verification cannot run: the rest must pass.
+CHAIN_STEPS = {"V5", "V6", "V10"}
 
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def build(path: Path, tickets: int) -> int:
-    """The log of ``tickets`` demo tickets, checkpointed and anchored; returns its size."""
+def build(path: Path, tickets: int, exporter: NoteSigner) -> int:
+    """The log of ``tickets`` demo tickets, checkpointed and anchored; returns its size.
+
+    Writes the log's trust file beside it (``PATH.trust.json``), naming ``exporter``'s key.
+    """
     ledger = open_ledger(path)
     Path(f"{path}.skey").write_text(ledger.signer.skey + "\n")
     requests = demo_requests(tickets, seed=2026)
@@ -97,6 +126,9 @@ def build(path: Path, tickets: int) -> int:
     if AnchorWorker(ledger, chain, WorkerConfig()).step() is None:
         raise RuntimeError("nothing was anchored")
     size = ledger.head().tree_size
+    place = ChainPlace(record.chain_id, record.contract.lower(), log_id_of(ledger.origin))
+    trust = Trust(ledger.origin, (ledger.signer.verifier(),), place, 1, (exporter.verifier(),))
+    Path(f"{path}.trust.json").write_bytes(trust.encode())
     ledger.store.close()
     return size
 
@@ -118,16 +150,29 @@ def export(path: Path, workdir: Path, days: int) -> dict[str, Any]:
     return result
 
 
-def verify_largest(workdir: Path, days: int, path: Path) -> None:
-    """The biggest bundle's exporter signature, so the numbers are of valid exports."""
-    bundle = parse_bundle((workdir / f"export-{days}.json").read_bytes())
-    assert bundle.issued is not None and bundle.export is not None
-    exporter = NoteSigner.from_skey(Path(f"{path}.exporter").read_text().strip())
-    if parse_vkey(bundle.issued.key).public_key != exporter.verifier().public_key:
-        raise RuntimeError("the bundle is not signed by the bench's exporter key")
-    digest = hashlib.sha256(bundle.unsigned_bytes()).digest()
-    parse_vkey(bundle.issued.key).verify(issued_message(digest), bundle.issued.sig)
-    log(f"verified the {days}-day bundle's exporter signature ({len(bundle.entries):,} entries)")
+def verify_largest(workdir: Path, result: dict[str, Any], path: Path, stream_above: int) -> dict[str, Any]:
+    """``hotline-verify bundle --offline`` on the largest bundle, in a child process: time, peak memory, outcome."""
+    bundle = workdir / f"export-{result['days']}.json"
+    arguments = ["bundle", str(bundle), "--trust", f"{path}.trust.json", "--offline", "--json",
+                 "--state-dir", str(workdir / "verifier-state")]  # fmt: skip
+    child = [sys.executable, "-c", VERIFY_CHILD, str(stream_above), *arguments]
+    answer = subprocess.run(child, capture_output=True, text=True)
+    measured: dict[str, Any] = json.loads(answer.stderr.strip().splitlines()[-1])
+    report = json.loads(answer.stdout)
+    steps = {step["step"]: step["status"] for step in report["steps"]}
+    unexpected = {s: v for s, v in steps.items() if v != ("not_run" if s in CHAIN_STEPS else "passed")}
+    if unexpected or measured["exit"] != 3:
+        raise RuntimeError(
+            f"the {result['days']}-day bundle did not verify: {unexpected}, first failure {report['first_failure']}"
+        )
+    measured.update(bundle_bytes=result["bytes"], streamed=result["bytes"] > stream_above, steps=steps)
+    measured["entries_per_s"] = result["entries"] / measured["seconds"]
+    log(
+        f"verified the {result['days']}-day bundle ({result['entries']:,} entries, "
+        f"{'streamed' if measured['streamed'] else 'in memory'}) offline in {measured['seconds']:.1f} s, "
+        f"peak RSS {measured['max_rss_mb']:.0f} MB: every step but V5, V6, V10 passed"
+    )
+    return measured
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,25 +181,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="2,000 tickets")
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--stream-above", type=int, default=IN_MEMORY_BYTES, metavar="BYTES",
+        help=f"the verifier streams bundles larger than this (default {IN_MEMORY_BYTES:,}, as shipped)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     tickets = 2_000 if args.quick else args.tickets
     with tempfile.TemporaryDirectory(dir=args.workdir) as temporary:
         workdir = Path(temporary)
         path = workdir / "ledger.db"
-        size = build(path, tickets)
-        Path(f"{path}.exporter").write_text(NoteSigner.generate(f"{DEFAULT_ORIGIN}/export").skey + "\n")
+        exporter = NoteSigner.generate(f"{DEFAULT_ORIGIN}/export")
+        Path(f"{path}.exporter").write_text(exporter.skey + "\n")
+        size = build(path, tickets, exporter)
         # Demo tickets open every 20-200 s (about 790 a day): periods of growing length select more of them.
         span = max(2, tickets // 790 + 2)
         periods = sorted({max(1, span // 16), max(1, span // 4), span})
         results = [export(path, workdir, days) for days in periods]
-        # The verifier reads a bundle into memory, up to MAX_BUNDLE_BYTES: check the largest it can read.
-        readable = [r for r in results if r["bytes"] <= MAX_BUNDLE_BYTES]
-        if readable:
-            verify_largest(workdir, readable[-1]["days"], path)
-        for result in results:
-            result["verifier_can_read"] = result["bytes"] <= MAX_BUNDLE_BYTES
+        verification = verify_largest(workdir, results[-1], path, args.stream_above)
         document = {"schema": SCHEMA, "tickets": tickets, "log_size": size, "exports": results,
-                    "machine": machine_info(workdir)}  # fmt: skip
+                    "verification": verification, "machine": machine_info(workdir)}  # fmt: skip
     if args.out:
         args.out.write_text(json.dumps(document, indent=2) + "\n")
     print(json.dumps(results, indent=2))
