@@ -38,10 +38,12 @@ from typing import Any
 
 import audit_fixture as fixture
 from bench_log import Contention, frozen_garbage, log, machine_info, publish
+from peak import VERIFY_CHILD
 from pymerkle import InmemoryTree
 from pymerkle import verify_inclusion as pymerkle_verify_inclusion
 
 from ledger.config import DataDir
+from verifier.bundle_file import IN_MEMORY_BYTES
 from verifier.log_audit import LogAudit
 from verifier.merkle import leaf_hash, tree_root, verify_inclusion
 from verifier.sources.api import LogApi
@@ -76,8 +78,9 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def audit_subprocess(url: str, token: str, trust: Path, rpc: str, state: Path, server_pid: int) -> dict[str, Any]:
-    """``hotline-verify log --json`` in its own process: wall time, CPU, peak RSS (its own, via wait4)."""
-    command = [sys.executable, "-m", "verifier.cli", "log", "--api", url, "--trust", str(trust), "--rpc", rpc]
+    """``hotline-verify log --json`` in its own process: wall time, CPU (via wait4), peak RSS (its own VmHWM)."""
+    command = [sys.executable, "-c", VERIFY_CHILD, str(IN_MEMORY_BYTES)]
+    command += ["log", "--api", url, "--trust", str(trust), "--rpc", rpc]
     command += ["--state-dir", str(state), "--json"]
     env = {**os.environ, "HOTLINE_VERIFY_TOKEN": token}
     watch = Contention()
@@ -106,7 +109,7 @@ def audit_subprocess(url: str, token: str, trust: Path, rpc: str, state: Path, s
         "entries_per_s": entries / wall,
         "audit_s": report["facts"]["seconds"],
         "audit_entries_per_s": entries / report["facts"]["seconds"],
-        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "peak_rss_mb": json.loads(stderr.strip().splitlines()[-1])["max_rss_mb"],
         "verifier_cpu_s": usage.ru_utime + usage.ru_stime,
         # On a shared machine, what the verifier would do with a core to itself (CPU time, not wall time).
         "entries_per_verifier_cpu_s": entries / (usage.ru_utime + usage.ru_stime),

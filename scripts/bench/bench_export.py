@@ -43,20 +43,14 @@ from verifier.trust import ChainPlace, Trust, log_id_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_log import machine_info, open_ledger
+from peak import PEAK_RSS, VERIFY_CHILD
 
 SCHEMA = "hotline-ledger/bench-export/v1"
 FIRST_DAY = date(2026, 3, 2)
 
-#: The child's peak RSS in MB: VmHWM of its own address space (ru_maxrss keeps the parent's peak over exec).
-PEAK_RSS = """
-def PEAK():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
-"""
-
-CHILD = PEAK_RSS + """
+CHILD = (
+    PEAK_RSS
+    + """
 import json, sys, time
 from datetime import date
 from pathlib import Path
@@ -81,18 +75,8 @@ rss = PEAK()
 print(json.dumps({"tickets": result.tickets, "entries": result.entries, "seconds": seconds,
                   "bytes": Path(out).stat().st_size, "max_rss_mb": rss}))
 """
+)
 
-VERIFY_CHILD = PEAK_RSS + """
-import json, sys, time
-from verifier import bundle_file
-from verifier.cli import main
-bundle_file.IN_MEMORY_BYTES = int(sys.argv[1])
-began = time.perf_counter()
-code = main(sys.argv[2:])
-seconds = time.perf_counter() - began
-rss = PEAK()
-print(json.dumps({"exit": code, "seconds": seconds, "max_rss_mb": rss}), file=sys.stderr)
-"""
 #: The steps an offline verification cannot run: the rest must pass.
 CHAIN_STEPS = {"V5", "V6", "V10"}
 
