@@ -226,18 +226,30 @@ def proven_entry(value: Any, path: str) -> ProvenEntry:
     """One item of ``entries``, ``policies`` or ``keys`` (``path`` names it in errors)."""
     fields = Fields(value, path)
     fields.expect_members({"index", "hash", "data", "proof"})
-    hashes = fields.array("proof", limit=MAX_PROOF_HASHES)
-    proof = []
-    for number, item in enumerate(hashes):
-        if not isinstance(item, str) or not HEX32_RE.fullmatch(item):
-            raise FormatError(f"{path}.proof[{number}]: must be 64 lowercase hex digits, not {shown(item)}")
-        proof.append(bytes.fromhex(item))
     return ProvenEntry(
         index=fields.integer("index"),
         leaf_hash=fields.hash32("hash"),
         data=fields.base64("data", limit=MAX_ENTRY_BYTES),
-        proof=tuple(proof),
+        proof=_proof(fields.array("proof", limit=MAX_PROOF_HASHES), path),
     )
+
+
+_HEX_HASHES = re.compile(r"(?:[0-9a-f]{64})*")
+
+
+def _proof(hashes: list[Any], path: str) -> tuple[bytes, ...]:
+    """A proof's hashes, each 64 lowercase hex digits (one check of them all; a bad one is then looked for)."""
+    try:
+        joined = "".join(hashes)  # refuses anything but strings
+    except TypeError:
+        joined = None
+    if joined is not None and set(map(len, hashes)) <= {64} and _HEX_HASHES.fullmatch(joined):
+        raw = bytes.fromhex(joined)
+        return tuple(raw[i : i + 32] for i in range(0, len(raw), 32))
+    for number, item in enumerate(hashes):
+        if not isinstance(item, str) or not HEX32_RE.fullmatch(item):
+            raise FormatError(f"{path}.proof[{number}]: must be 64 lowercase hex digits, not {shown(item)}")
+    raise AssertionError("unreachable: every hash was well-formed")
 
 
 def check_order(name: str, number: int, previous: int | None, index: int) -> None:

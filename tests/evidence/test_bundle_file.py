@@ -170,3 +170,19 @@ def test_the_verdicts_of_a_streamed_bundle_match_in_memory_under_tampering(tmp_p
         assert [dataclasses.asdict(s) for s in streamed.ordered] == [
             dataclasses.asdict(s) for s in in_memory.ordered
         ], name
+
+
+@pytest.mark.parametrize(
+    ("proof", "bad"),
+    [
+        (["a" * 63, "a" * 65], 0),  # the joined hex is 128 digits: each hash must still be 64 on its own
+        (["a" * 64, "A" * 64], 1),
+        (["a" * 64, 7], 1),
+        (["a" * 64, "a" * 64, ["a" * 64]], 2),
+    ],
+)
+def test_each_proof_hash_is_checked_on_its_own(proof: list[Any], bad: int) -> None:
+    document = json.loads(json.dumps(valid()["bundle"]))
+    document["entries"][0]["proof"] = proof
+    with pytest.raises(FormatError, match=rf"entries\[0\]\.proof\[{bad}\]: must be 64 lowercase hex digits"):
+        parse_bundle(json.dumps(document).encode())
