@@ -105,7 +105,14 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     chain = open_chain(args, required=True)
     seen = load_seen(args, trust)
     try:
-        checked = verify_file(Path(args.file), trust, chain=chain, seen=seen, subject=f"bundle {args.file}")
+        checked = verify_file(
+            Path(args.file),
+            trust,
+            chain=chain,
+            seen=seen,
+            subject=f"bundle {args.file}",
+            progress=PassProgress(args.progress or (not args.json and sys.stderr.isatty())),
+        )
     except OSError as exc:
         raise UsageError(f"cannot read the bundle {args.file}: {exc.strerror}") from exc
     if args.report:
@@ -138,12 +145,13 @@ def cmd_ticket(args: argparse.Namespace) -> int:
 class ProgressBar:
     """A one-line progress display on standard error (only when it is a terminal, or when asked).
 
-    The first call gives where the audit starts (a resumed audit starts past 0), so the rate counts only
-    the entries this run checked.
+    The first call gives where the work starts (a resumed audit starts past 0), so the rate counts only
+    what this run did. ``unit`` and ``scale`` say what is counted (entries, or bytes shown as MiB).
     """
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, *, label: str = "", unit: str = "entries", scale: int = 1) -> None:
         self.enabled = enabled
+        self.label, self.unit, self.scale = label, unit, scale
         self.started = time.monotonic()
         self.shown = 0.0
         self.first: int | None = None
@@ -155,12 +163,27 @@ class ProgressBar:
         if not self.enabled or (now - self.shown < 0.5 and done < total):
             return
         self.shown = now
-        rate = (done - self.first) / max(now - self.started, 1e-9)
+        rate = (done - self.first) / max(now - self.started, 1e-9) / self.scale
         percent = 100 * done // max(total, 1)
         resumed = f", resumed at {self.first:,}" if self.first else ""
         end = "\n" if done >= total else ""
-        line = f"\r  {done:,} / {total:,} entries ({percent}%), {rate:,.0f}/s{resumed}"
+        shown, whole = f"{done / self.scale:,.0f}", f"{total / self.scale:,.0f}"
+        line = f"\r  {self.label}{shown} / {whole} {self.unit} ({percent}%), {rate:,.0f}/s{resumed}"
         print(line, end=end, file=sys.stderr, flush=True)
+
+
+class PassProgress:
+    """The passes over a streamed bundle file, each on its own progress line, in MiB."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bars: dict[str, ProgressBar] = {}
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        if what not in self.bars:
+            self.bars[what] = ProgressBar(self.enabled, label=f"{what}: ", unit="MiB", scale=2**20)
+            self.bars[what](0, total)  # every pass starts at the file's first byte
+        self.bars[what](done, total)
 
 
 @contextmanager
@@ -279,6 +302,11 @@ def add_evidence_commands(commands: argparse._SubParsersAction[argparse.Argument
     bundle.add_argument("file", help="the bundle file")
     bundle.add_argument("--offline", action="store_true", help="do not consult the chain (V5, V6, V10 not run)")
     bundle.add_argument("--report", help="also write the HTML report (for regulators; printable to PDF) to this file")
+    bundle.add_argument(
+        "--progress",
+        action="store_true",
+        help="show how far the passes over a large (streamed) bundle are, even when standard error is no terminal",
+    )
     bundle.set_defaults(run=cmd_bundle)
     ticket = commands.add_parser(
         "ticket", parents=[common, api_options()], help="verify one ticket as the API serves it, against the chain"

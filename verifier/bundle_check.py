@@ -15,7 +15,7 @@ from pathlib import Path
 
 from verifier.anchor_check import CHAIN_STEPS, ChainAnchors, check_anchor
 from verifier.bundle import Bundle, ProvenEntry, parse_bundle
-from verifier.bundle_file import read_bundle
+from verifier.bundle_file import Progress, read_bundle
 from verifier.chain_view import ChainView
 from verifier.checkpoint import Checkpoint, failure_step, open_checkpoint
 from verifier.commitment import check_opening, payload_commitment
@@ -194,15 +194,21 @@ class CheckedFile:
 
 
 def verify_file(
-    path: Path, trust: Trust, *, chain: ChainView | None, seen: SeenCheckpoints | None, subject: str
+    path: Path,
+    trust: Trust,
+    *,
+    chain: ChainView | None,
+    seen: SeenCheckpoints | None,
+    subject: str,
+    progress: Progress | None = None,
 ) -> CheckedFile:
-    """Verify a bundle file, streaming it when it is large (``verifier.bundle_file``).
+    """Verify a bundle file, streaming it when it is large (``verifier.bundle_file``; ``progress`` follows the passes).
 
     Raises:
         OSError: the file cannot be read.
     """
     try:
-        bundle, sha256 = read_bundle(path)
+        bundle, sha256 = read_bundle(path, progress)
     except FormatError as exc:
         with path.open("rb") as file:
             return CheckedFile(unreadable(subject, exc), None, hashlib.file_digest(file, "sha256").digest())

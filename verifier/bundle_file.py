@@ -14,7 +14,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, BinaryIO, Generic, TypeVar
 
 from verifier.bundle import (
     MAX_BUNDLE_ENTRIES,
@@ -43,6 +43,8 @@ MAX_ENTRY_ITEM_CHARS = 4 * (MAX_ENTRY_BYTES // 3 + 1) + MAX_PROOF_HASHES * 70 + 
 MAX_DISCLOSURE_ITEM_CHARS = 8 * MAX_PAYLOAD_BYTES
 
 _Item = TypeVar("_Item")
+#: Told which pass reads the file, how many bytes it has read and the file's size.
+Progress = Callable[[str, int, int], None]
 _LIMITS = {"entries": MAX_ENTRY_ITEM_CHARS, "disclosures": MAX_DISCLOSURE_ITEM_CHARS}
 
 
@@ -59,10 +61,18 @@ class FileItems(Generic[_Item]):
     """One of a bundle file's large lists: its length from the first pass, its items read anew on each iteration."""
 
     def __init__(
-        self, path: Path, name: str, count: int, parse: Callable[[Any, str], _Item], sha256: bytes, chunk: int
+        self,
+        path: Path,
+        name: str,
+        count: int,
+        parse: Callable[[Any, str], _Item],
+        sha256: bytes,
+        chunk: int,
+        progress: Progress | None,
     ) -> None:
         self._path, self._name, self._count, self._parse = path, name, count, parse
-        self._sha256, self._chunk = sha256, chunk
+        self._sha256, self._chunk, self._progress = sha256, chunk, progress
+        self._passes = 1  # the first pass, over the whole document, read it once
 
     def __len__(self) -> int:
         return self._count
@@ -73,7 +83,10 @@ class FileItems(Generic[_Item]):
         except OSError as exc:
             raise FormatError(f"the bundle file can no longer be read: {exc.strerror}") from exc
         with file:
-            stream = JsonStream(file, chunk=self._chunk)
+            self._passes += 1
+            stream = JsonStream(
+                file, chunk=self._chunk, on_read=_reporter(self._progress, file, f"{self._name}, pass {self._passes}")
+            )
             for name in stream.members():
                 if name != self._name or stream.peek() != "[":
                     _skip(stream, name)
@@ -84,6 +97,13 @@ class FileItems(Generic[_Item]):
             stream.end()
             if stream.raw_sha256 != self._sha256:
                 raise FormatError("the bundle file changed while it was being verified")
+
+
+def _reporter(progress: Progress | None, file: BinaryIO, what: str) -> Callable[[int], None] | None:
+    if progress is None:
+        return None
+    size = os.fstat(file.fileno()).st_size
+    return lambda done: progress(what, done, size)
 
 
 def _first_pass(stream: JsonStream) -> tuple[dict[str, Any], dict[str, int]]:
@@ -112,15 +132,17 @@ def _first_pass(stream: JsonStream) -> tuple[dict[str, Any], dict[str, int]]:
     return members, counts
 
 
-def stream_bundle(path: Path, *, chunk: int = CHUNK_BYTES) -> tuple[Bundle, bytes]:
+def stream_bundle(path: Path, *, chunk: int = CHUNK_BYTES, progress: Progress | None = None) -> tuple[Bundle, bytes]:
     """Read a bundle file in passes (see the module); return it with the SHA-256 of the file.
+
+    ``progress`` is told of every chunk read, by this first pass and by each later reading of a large list.
 
     Raises:
         FormatError: as ``parse_bundle``, for the same documents.
         OSError: the file cannot be read.
     """
     with path.open("rb") as file:
-        stream = JsonStream(file, chunk=chunk)
+        stream = JsonStream(file, chunk=chunk, on_read=_reporter(progress, file, "checking the document"))
         members, counts = _first_pass(stream)
     sha256 = stream.raw_sha256
     fields = Fields(members, "")
@@ -128,7 +150,7 @@ def stream_bundle(path: Path, *, chunk: int = CHUNK_BYTES) -> tuple[Bundle, byte
 
     def listed(name: str, parse: Callable[[Any, str], _Item]) -> FileItems[_Item] | tuple[()]:
         if name in counts:
-            return FileItems(path, name, counts[name], parse, sha256, chunk)
+            return FileItems(path, name, counts[name], parse, sha256, chunk, progress)
         if name == "entries" or fields.has(name):
             fields.array(name, limit=MAX_BUNDLE_ENTRIES)  # not an array: refused as parse_bundle refuses it
         return ()
@@ -136,14 +158,16 @@ def stream_bundle(path: Path, *, chunk: int = CHUNK_BYTES) -> tuple[Bundle, byte
     return assemble(fields, listed("entries", proven_entry), listed("disclosures", parse_disclosure)), sha256
 
 
-def read_bundle(path: Path) -> tuple[Bundle, bytes]:
+def read_bundle(path: Path, progress: Progress | None = None) -> tuple[Bundle, bytes]:
     """Read a bundle file, in memory when it is small and streamed when not; return it with its SHA-256.
+
+    ``progress`` is told how far each pass over a streamed file is (see ``stream_bundle``).
 
     Raises:
         FormatError: the file is not a well-formed bundle.
         OSError: the file cannot be read.
     """
     if os.stat(path).st_size > IN_MEMORY_BYTES:
-        return stream_bundle(path)
+        return stream_bundle(path, progress=progress)
     data = path.read_bytes()
     return parse_bundle(data), hashlib.sha256(data).digest()

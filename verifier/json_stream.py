@@ -14,7 +14,7 @@ import codecs
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 from verifier.canonical import check_depth, strict_decoder
@@ -30,8 +30,11 @@ CHUNK_BYTES = 1024 * 1024
 class JsonStream:
     """A cursor over a JSON text read from ``file`` in chunks of ``chunk`` bytes."""
 
-    def __init__(self, file: BinaryIO, *, chunk: int = CHUNK_BYTES) -> None:
+    def __init__(
+        self, file: BinaryIO, *, chunk: int = CHUNK_BYTES, on_read: Callable[[int], None] | None = None
+    ) -> None:
         self._file = file
+        self._on_read = on_read
         self._chunk = chunk
         self._utf8 = codecs.getincrementaldecoder("utf-8")()
         self._text = ""
@@ -58,6 +61,8 @@ class JsonStream:
             offset = self._read + exc.start
             raise FormatError(f"not valid UTF-8 at byte {offset}", offset=offset) from exc
         self._read += len(data)
+        if self._on_read is not None and data:
+            self._on_read(self._read)
         if not data:
             self._eof = True
         if self._pos > len(self._text) // 2:

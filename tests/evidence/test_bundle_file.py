@@ -123,9 +123,10 @@ def test_the_cli_verifies_a_streamed_bundle_and_refuses_a_tampered_one(
     path.write_bytes(json.dumps(document).encode())
     expected = verify_bundle(path.read_bytes(), scene.trust, chain=None, seen=None)
     state = ["--state-dir", str(tmp_path / "state")]
-    code = main(["bundle", str(path), "--trust", str(trust), "--offline", *state])
-    out = capsys.readouterr().out
+    code = main(["bundle", str(path), "--trust", str(trust), "--offline", "--progress", *state])
+    out, err = capsys.readouterr()
     assert code == 3 and expected.outcome is Outcome.INCOMPLETE, out  # offline: the chain steps did not run
+    assert "checking the document: 0 / 0 MiB (100%)" in err and "entries, pass 2:" in err, err
     assert "\n".join(expected.lines()[1:5]) in out, "V1-V4 as in memory"
 
     entries = document["entries"]
