@@ -5,6 +5,7 @@ Run it with ``uvicorn --factory api.app:create_app_from_env`` (settings from ``H
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -27,6 +28,20 @@ DESCRIPTION = """Tamper-evident audit ledger of the 12345 hotline: submit ticket
 with Merkle proofs, follow their anchoring. Errors are RFC 9457 problem+json with a stable `code`."""
 
 
+#: The recursion limit the server runs with: Python's default. py_ecc (imported through web3 and eth-utils)
+#: raises it to 100,000 for its own sake; the JSON decoder recurses in C, and at that limit a request body of
+#: 200,000 nested brackets (400 KB) overflowed the C stack and killed the server instead of raising
+#: RecursionError (which FastAPI answers with 400). tests/api/test_deep_json.py sends such a body.
+RECURSION_LIMIT = 1000
+
+
+def bound_recursion() -> None:
+    """Put the recursion limit back to ``RECURSION_LIMIT`` once py_ecc has raised it (it does so at import)."""
+    import web3  # noqa: F401  (imports py_ecc, which raises the limit once, at its first import)
+
+    sys.setrecursionlimit(RECURSION_LIMIT)
+
+
 class HotlineApi(FastAPI):
     """The app; its OpenAPI document also describes the problem+json body that every refusal has."""
 
@@ -43,6 +58,7 @@ def create_app(settings: Settings) -> FastAPI:
     Raises:
         LogStateError, DevelopmentKeyRefused: development keys outside development mode.
     """
+    bound_recursion()
     configure_logging(settings.log_level)
     refuse_development_keys(settings)
     metrics = Metrics()
