@@ -155,6 +155,21 @@ def check_depth(text: str) -> None:
             depth -= 1
 
 
+def check_value_depth(text: str, start: int) -> None:
+    """``check_depth`` for the one value that starts at ``start`` in ``text``, scanning only as far as it goes."""
+    depth = 0
+    for token in _TOKENS.finditer(text, start):
+        bracket = token.group()
+        if bracket in ("[", "{"):
+            depth += 1
+            if depth > MAX_PARSE_DEPTH:
+                raise FormatError(f"JSON nested deeper than {MAX_PARSE_DEPTH} levels")
+        elif bracket in ("]", "}"):
+            depth -= 1
+        if depth <= 0:
+            return
+
+
 _STRICT_DECODER = json.JSONDecoder(
     object_pairs_hook=_no_duplicates, parse_float=_refuse_float, parse_constant=_refuse_constant
 )

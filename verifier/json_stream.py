@@ -14,15 +14,19 @@ import codecs
 import hashlib
 import json
 import re
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
-from verifier.canonical import check_depth, strict_decoder
+from verifier.canonical import check_depth, check_value_depth, strict_decoder
 from verifier.errors import FormatError
 
 _WHITE = " \t\n\r"
 #: What may follow an integer's digits, up to the end of what was read, when the number is not complete yet.
 _NUMBER_GOES_ON = re.compile(r"[0-9.eE+-]*\Z")
+#: A recursion limit up to which the C decoder meets RecursionError before the end of its stack. A process
+#: that raised it (py_ecc, imported with the ledger, sets 100,000) gets each value's depth checked first.
+SAFE_RECURSION_LIMIT = 5000
 #: Bytes read from the file at a time.
 CHUNK_BYTES = 1024 * 1024
 
@@ -96,6 +100,8 @@ class JsonStream:
         """Decode the next value whole; refuse one longer than ``limit`` characters."""
         self.peek()
         while True:
+            if sys.getrecursionlimit() > SAFE_RECURSION_LIMIT:
+                check_value_depth(self._text, self._pos)
             try:
                 value, end = self._decoder.raw_decode(self._text, self._pos)
             except json.JSONDecodeError as exc:

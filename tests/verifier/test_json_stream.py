@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -116,3 +118,24 @@ def test_a_long_value_is_read_in_a_few_passes_not_one_per_chunk() -> None:
     stream._decoder = type("Counting", (), {"raw_decode": staticmethod(counting)})()  # type: ignore[assignment]
     assert [name for name in stream.members() if stream.value(limit=300_000, what=name)] == ["big"]
     assert len(decoded) < 30 and sum(decoded) < 2_000_000, decoded
+
+
+def test_deep_nesting_is_refused_even_where_the_recursion_limit_was_raised() -> None:
+    """py_ecc, imported beside the ledger, raises the limit to 100,000: the C decoder would then overflow its stack
+    (SIGSEGV) on 200,000 nested brackets instead of raising RecursionError. Run apart: a crash must not end the run."""
+    program = """
+import io, sys
+sys.setrecursionlimit(100_000)
+from verifier.errors import FormatError
+from verifier.json_stream import JsonStream
+data = b'{"a":' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+stream = JsonStream(io.BytesIO(data), chunk=65536)
+try:
+    for name in stream.members():
+        stream.value(limit=10**6, what=name)
+except FormatError as exc:
+    print(exc.message)
+"""
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "nested deeper than 64 levels" in done.stdout
