@@ -31,12 +31,26 @@ from verifier.bundle import (
 from verifier.document import Fields
 from verifier.errors import FormatError
 from verifier.json_stream import CHUNK_BYTES, JsonStream
-from verifier.limits import MAX_ENTRY_BYTES, MAX_PROOF_HASHES
+from verifier.limits import MAX_ENTRY_BYTES, MAX_NOTE_BYTES, MAX_PROOF_HASHES
 
 #: Bundles up to this size are parsed in memory; larger ones are streamed.
 IN_MEMORY_BYTES = 64 * 1024 * 1024
-#: Longest value of a member that is held in memory (the export's ticket list is the longest).
-MAX_MEMBER_CHARS = 512 * 1024 * 1024
+#: Longest value of each member held in memory, as text (escapes and white space included): generous for what
+#: the member may hold, and small enough that a hostile file cannot make the first pass hold gigabytes. The
+#: export's ticket list and the policy and key entries may be long; a member not of the format is refused anyway.
+MAX_MEMBER_CHARS = {
+    "v": 256,
+    "log": 16 * 1024,
+    "chain": 4 * 1024,
+    "checkpoint": 8 * MAX_NOTE_BYTES,
+    "anchor": 4 * 1024,
+    "issued": 16 * 1024,
+    "policies": 256 * 1024 * 1024,
+    "keys": 256 * 1024 * 1024,
+    "export": 256 * 1024 * 1024,
+}
+#: The same for a member that is not of the format (refused once read).
+MAX_OTHER_MEMBER_CHARS = 64 * 1024
 #: Longest item of ``entries`` as text: base64 of the largest entry, a full proof, and the rest.
 MAX_ENTRY_ITEM_CHARS = 4 * (MAX_ENTRY_BYTES // 3 + 1) + MAX_PROOF_HASHES * 70 + 1024
 #: Longest item of ``disclosures`` as text (white space and escapes may make a payload longer than its bytes).
@@ -54,7 +68,7 @@ def _skip(stream: JsonStream, name: str) -> None:
         for _ in stream.items(limit=_LIMITS[name], what=name):
             pass
     else:
-        stream.value(limit=MAX_MEMBER_CHARS, what=name)
+        stream.value(limit=MAX_MEMBER_CHARS.get(name, MAX_OTHER_MEMBER_CHARS), what=name)
 
 
 class FileItems(Generic[_Item]):
@@ -112,7 +126,7 @@ def _first_pass(stream: JsonStream) -> tuple[dict[str, Any], dict[str, int]]:
     counts: dict[str, int] = {}
     for name in stream.members():
         if name not in STREAMED_MEMBERS or stream.peek() != "[":
-            members[name] = stream.value(limit=MAX_MEMBER_CHARS, what=name)
+            members[name] = stream.value(limit=MAX_MEMBER_CHARS.get(name, MAX_OTHER_MEMBER_CHARS), what=name)
             continue
         members[name] = []  # a placeholder: the items are checked here and read again when walked
         previous = None

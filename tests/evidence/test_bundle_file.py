@@ -187,3 +187,17 @@ def test_each_proof_hash_is_checked_on_its_own(proof: list[Any], bad: int) -> No
     document["entries"][0]["proof"] = proof
     with pytest.raises(FormatError, match=rf"entries\[0\]\.proof\[{bad}\]: must be 64 lowercase hex digits"):
         parse_bundle(json.dumps(document).encode())
+
+
+@pytest.mark.parametrize(
+    ("member", "message"),
+    [("checkpoint", "checkpoint: longer than"), ("comment", "comment: longer than"), ("v", "v: longer than")],
+)
+def test_an_overlong_member_is_refused_without_holding_it(tmp_path: Path, member: str, message: str) -> None:
+    """A hostile file cannot make the first pass hold a huge value: each member has its bound."""
+    document = dict(valid()["bundle"], **{member: "x" * (9 * 1024 * 1024)})
+    data = json.dumps(document).encode()
+    in_memory, streamed = read_both(data, tmp_path, chunk=64 * 1024)
+    assert in_memory == streamed == "refused"
+    with pytest.raises(FormatError, match=message):
+        stream_bundle(tmp_path / "bundle.json")
