@@ -450,6 +450,37 @@ class LedgerStore:
         found = {**fetched, **{k: cache[k] for k in keys if k in cache}}
         return _in_order(ids, keys, found), int(rows[0][0])
 
+    def path_hashes_and_size(self, keys: Sequence[int]) -> tuple[list[bytes], int | None]:
+        """The stored hashes of a path's siblings and the log's current size, read in one statement.
+
+        ``keys[level]`` is the ``node_key`` of the sibling at ``level``, bottom up from level 0, as in an
+        inclusion proof inside a perfect subtree: a leaner ``node_hashes_and_size`` for the proof hot path,
+        which knows each node's level from its place and so caches (from ``CACHED_LEVEL``) without
+        looking it up.
+
+        Raises:
+            StorageError: a node is not stored.
+        """
+        cache = self._upper_nodes
+        upper = keys[CACHED_LEVEL:]
+        # Taken from the cache once: another thread may empty it at any time.
+        cached = [cache.get(k) for k in upper]
+        missing = [*keys[:CACHED_LEVEL], *(k for k, h in zip(upper, cached, strict=True) if h is None)]
+        rows = self._fetch(self._head_and_nodes_sql(len(missing)), missing)
+        if not rows:
+            return [], None
+        fetched = {k: bytes(h) for _, k, h in rows if k is not None}
+        if len(fetched) != len(set(missing)):
+            raise StorageError(f"tree nodes {sorted(set(missing) - fetched.keys())} are not stored")
+        if len(cache) > MAX_CACHED_NODES:
+            cache.clear()
+        hashes = [fetched[k] for k in keys[:CACHED_LEVEL]]
+        for k, h in zip(upper, cached, strict=True):
+            if h is None:
+                h = cache[k] = fetched[k]
+            hashes.append(h)
+        return hashes, int(rows[0][0])
+
     def _fetch(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
         """Run one read statement on this thread's reader connection (autocommit, outside the pool).
 

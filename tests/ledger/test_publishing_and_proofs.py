@@ -69,6 +69,18 @@ def test_every_inclusion_and_consistency_proof_verifies(grown: Ledger) -> None:
             verify_consistency(size1, size2, proof, roots[size1], roots[size2])
 
 
+def test_proofs_at_the_current_size_are_the_proofs_at_that_size(grown: Ledger) -> None:
+    # The first proof in each of the tree's perfect subtrees is planned; later ones reuse its upper part.
+    size = grown.head().tree_size
+    leaves = [leaf_hash(e.data) for e in grown.entries(0, size)]
+    root = tree_root(leaves)
+    for _ in range(2):
+        for index in range(size):
+            proof = grown.inclusion_proof(index)
+            assert proof == grown.inclusion_proof(index, size)
+            verify_inclusion(leaves[index], index, size, proof, root)
+
+
 def test_proofs_at_the_current_size_follow_appends_by_another_process(
     grown: Ledger, open_ledger: Callable[..., Ledger]
 ) -> None:
@@ -82,7 +94,7 @@ def test_proofs_at_the_current_size_follow_appends_by_another_process(
         size = other.head().tree_size
         leaves = [leaf_hash(e.data) for e in other.entries(0, size)]
         root = tree_root(leaves)
-        for index in (3, size - 2, size - 1):
+        for index in (3, size - 2, size - 1, 3, size - 2, size - 1, 4):
             verify_inclusion(leaves[index], index, size, grown.inclusion_proof(index), root)
         verify_consistency(7, size, grown.consistency_proof(7), tree_root(leaves[:7]), root)
         assert grown.root_at(size) == root
