@@ -60,7 +60,9 @@ def _name(record: Mapping[str, Any], field: str, pattern: re.Pattern[str], what:
     verdict is the same, only cheaper.
     """
     value = record.get(field)
-    matched = _MATCHED.setdefault(pattern, set())
+    matched = _MATCHED.get(pattern)
+    if matched is None:
+        matched = _MATCHED.setdefault(pattern, set())
     if type(value) is str and value in matched:
         return value
     checked = _string(record, field, pattern, what, within=within)
