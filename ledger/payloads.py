@@ -34,7 +34,12 @@ class PayloadKey:
         if len(key) != KEY_SIZE:
             raise ValueError(f"payload key must be {KEY_SIZE} bytes")
         self._aead = AESGCM(key)
-        self._mac_key = hmac.new(key, b"hotline-ledger request digest v1", hashlib.sha256).digest()
+        mac_key = hmac.new(key, b"hotline-ledger request digest v1", hashlib.sha256).digest()
+        # HMAC-SHA256 under mac_key (RFC 2104), with its inner and outer hash states keyed once here
+        # rather than on every digest: the key is 32 bytes, so it is padded, never hashed, to the block.
+        block = mac_key.ljust(hashlib.sha256().block_size, b"\0")
+        self._mac_inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self._mac_outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
 
     @classmethod
     def generate(cls) -> PayloadKey:
@@ -70,5 +75,12 @@ class PayloadKey:
         return parse_canonical(plaintext)
 
     def digest(self, data: bytes) -> bytes:
-        """A keyed digest of request bytes, for idempotency checks without a plain hash of personal data."""
-        return hmac.new(self._mac_key, data, hashlib.sha256).digest()
+        """A keyed digest of request bytes, for idempotency checks without a plain hash of personal data.
+
+        HMAC-SHA256 (RFC 2104) under a key derived from the payload key.
+        """
+        inner = self._mac_inner.copy()
+        inner.update(data)
+        outer = self._mac_outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()

@@ -107,6 +107,23 @@ def inclusion_plan(index: int, tree_size: int) -> ProofPlan:
     return _plan(index, 0, tree_size).skip_first()
 
 
+_LOW_BITS = tuple((1 << level) - 1 for level in range(64))
+
+
+def inclusion_path_keys(index: int, tree_size: int) -> tuple[int, list[int]]:
+    """The part of an inclusion proof inside the leaf's perfect subtree, as ``node_key`` values.
+
+    A tree of ``tree_size`` is its right border's perfect subtrees (``right_border``); leaf ``index``
+    lies in the one of height ``(index ^ tree_size).bit_length() - 1``. Its proof is the leaf's sibling
+    at each level inside that subtree, bottom up (these keys), then nodes that are the same for every
+    leaf of the subtree at this size: ``inclusion_plan(index, tree_size)``'s hashes after the first
+    ``height``. Returns ``(height, keys)``; ``0 <= index < tree_size`` is the caller's to check.
+    """
+    height = (index ^ tree_size).bit_length() - 1
+    # Sibling at `level`: node (level, (index >> level) ^ 1), numbered as node_key numbers it.
+    return height, [(((index >> level) ^ 1) << (level + 1)) | _LOW_BITS[level] for level in range(height)]
+
+
 def consistency_plan(size1: int, size2: int) -> ProofPlan:
     """The nodes of the consistency proof from ``size1`` to ``size2``.
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -30,9 +30,10 @@ from ledger.errors import (
 from ledger.payloads import PayloadKey
 from ledger.records import SealedPayload, StoredEntry, TicketState
 from ledger.storage import WriteView
-from verifier.canonical import canonical_bytes
-from verifier.entry import TRANSITION_V1, Actor, Transition, build_entry, parse_entry
+from verifier.canonical import canonical_bytes, canonical_text_within, json_string
+from verifier.entry import TRANSITION_V1, Actor, Transition, build_entry, build_transition, parse_entry
 from verifier.errors import FormatError, PolicyViolation
+from verifier.limits import MAX_SAFE_INTEGER
 from verifier.policy import Policy, check_transition
 
 TRANSITION_ID_CHARS = 128
@@ -113,12 +114,14 @@ class Receipt:
 class PreparedRequest:
     """A request with what can be computed before the write lock: its digest and its sealed payload.
 
-    ``sealed`` carries no entry index yet (``-1``); sequencing gives it one.
+    ``sealed`` carries no entry index yet (``-1``); sequencing gives it one. ``attrs_text`` is the
+    canonical text of the request's ``attrs``, for its entry (``None``: the entry is encoded in full).
     """
 
     request: TransitionRequest
     digest: bytes
     sealed: SealedPayload | None
+    attrs_text: str | None = None
 
 
 class TransitionSequencer:
@@ -146,11 +149,11 @@ class TransitionSequencer:
                 raise InvalidRequest(
                     f"transition_id must be 1–{TRANSITION_ID_CHARS} characters, none of them NUL", field="transition_id"
                 )
-            fields, payload_bytes = _canonical_parts(request)
+            fields, payload_bytes, attrs_text = _request_parts(request)
             # Canonical JSON holds no raw newline, so the separator keeps the two parts apart.
             digest = self.payload_key.digest(fields + b"\n" + (payload_bytes or b"null"))
             sealed = None if payload_bytes is None else self.payload_key.seal(payload_bytes, -1)
-            prepared.append(PreparedRequest(request, digest, sealed))
+            prepared.append(PreparedRequest(request, digest, sealed, attrs_text))
         return prepared
 
     def sequence(self, view: WriteView, batch: PendingBatch, prepared: Sequence[PreparedRequest]) -> list[Receipt]:
@@ -231,7 +234,9 @@ class TransitionSequencer:
             )
         policy = self._policy_for(request, state)
         current = state.state if state else None
-        sealed = None if prepared.sealed is None else replace(prepared.sealed, entry_index=batch.next_index)
+        sealed = prepared.sealed
+        if sealed is not None:
+            sealed = SealedPayload(sealed.commitment, batch.next_index, sealed.salt, sealed.nonce, sealed.ciphertext)
         actor: dict[str, Any] = {"org": request.actor.org, "role": request.actor.role}
         if request.actor.key is not None:
             actor["key"] = request.actor.key
@@ -254,7 +259,10 @@ class TransitionSequencer:
             record["sig"] = request.sig
         try:
             # Every part of the record went through canonical_parts or is the ledger's own string or int.
-            entry = build_entry(record, checked=True)
+            if prepared.attrs_text is None:
+                entry = build_entry(record, checked=True)
+            else:
+                entry = build_transition(record, prepared.attrs_text)
         except FormatError as exc:
             raise InvalidRequest(f"ticket {request.ticket}: {exc.message}", **exc.evidence) from exc
         assert isinstance(entry, Transition)
@@ -311,9 +319,76 @@ class TransitionSequencer:
             raise ActorKeyError(f"signature by {key_id!r} does not verify", key=key_id, ticket=entry.ticket) from exc
 
 
-def _canonical_parts(request: TransitionRequest) -> tuple[bytes, bytes | None]:
+def _request_parts(request: TransitionRequest) -> tuple[bytes, bytes | None, str | None]:
+    """``request.canonical_parts()``, and the canonical text of its ``attrs`` for its entry.
+
+    A request of plain values (strings, ``None``, a safe integer, a ``dict`` of attrs) is put together
+    from its parts: the type walk of ``attrs`` is the one ``canonical_parts`` does, and the text of
+    ``attrs`` is shared with the entry (``build_transition``), so nothing is walked or encoded twice.
+    Anything else goes to ``canonical_parts`` itself (attrs text ``None``), which gives the same bytes
+    or the same error. ``tests/ledger/test_request_bytes.py`` checks the two agree.
+
+    Raises:
+        InvalidRequest: a field or the payload is not canonical-JSON encodable.
+    """
+    actor = request.actor
+    org, role, key = actor.org, actor.role, actor.key
+    attrs, expected_seq, policy, sig = request.attrs, request.expected_seq, request.policy, request.sig
     try:
-        return request.canonical_parts()
+        if (
+            type(request.ticket) is str
+            and type(request.event) is str
+            and type(request.to) is str
+            and type(request.at) is str
+            and type(org) is str
+            and type(role) is str
+            and (key is None or type(key) is str)
+            and (policy is None or type(policy) is str)
+            and (sig is None or type(sig) is str)
+            and (expected_seq is None or (type(expected_seq) is int and abs(expected_seq) <= MAX_SAFE_INTEGER))
+            and type(attrs) is dict
+            and type(request.transition_id) is str
+        ):
+            # Where canonical_parts' walk meets attrs: one level down, at "$.attrs".
+            attrs_text = canonical_text_within(attrs, 1, "$.attrs")
+            # canonical_parts' object in RFC 8785 key order (§3.2.3; the keys are ASCII).
+            text = "".join(
+                (
+                    '{"actor":{"key":',
+                    "null" if key is None else json_string(key),
+                    ',"org":',
+                    json_string(org),
+                    ',"role":',
+                    json_string(role),
+                    '},"at":',
+                    json_string(request.at),
+                    ',"attrs":',
+                    attrs_text,
+                    ',"event":',
+                    json_string(request.event),
+                    ',"expected_seq":',
+                    "null" if expected_seq is None else str(expected_seq),
+                    ',"policy":',
+                    "null" if policy is None else json_string(policy),
+                    ',"sig":',
+                    "null" if sig is None else json_string(sig),
+                    ',"ticket":',
+                    json_string(request.ticket),
+                    ',"to":',
+                    json_string(request.to),
+                    ',"transition_id":',
+                    json_string(request.transition_id),
+                    "}",
+                )
+            )
+            try:
+                fields = text.encode("utf-8")
+            except UnicodeEncodeError:
+                pass  # A lone surrogate: canonical_parts raises the error for it.
+            else:
+                payload = request.payload
+                return fields, None if payload is None else canonical_bytes(payload), attrs_text
+        return (*request.canonical_parts(), None)
     except FormatError as exc:
         raise InvalidRequest(f"ticket {request.ticket}: {exc.message}", **exc.evidence) from exc
 

@@ -14,7 +14,14 @@ from typing import Any
 from ledger.batch import PendingBatch
 from ledger.errors import ActorKeyError, InvalidRequest, LogStateError, PayloadNotFound
 from ledger.payloads import PayloadKey
-from ledger.proofs import ProofPlan, ProofRequestError, consistency_plan, inclusion_plan, right_border
+from ledger.proofs import (
+    ProofPlan,
+    ProofRequestError,
+    consistency_plan,
+    inclusion_path_keys,
+    inclusion_plan,
+    right_border,
+)
 from ledger.publisher import publish_checkpoint
 from ledger.query_codes import QueryCodeKey
 from ledger.records import ActorKey, LogHead, StoredAnchor, StoredCheckpoint, StoredEntry
@@ -62,6 +69,9 @@ class Ledger:
         self.default_policy = default_policy
         self._sequencer = TransitionSequencer(origin, policies, default_policy, payload_key)
         self._seen_size = 0
+        #: A tree size and, by subtree height, the part of inclusion proofs at that size after the leaf's
+        #: path inside its subtree (see ``inclusion_proof``); replaced as a whole when the size changes.
+        self._proof_suffixes: tuple[int, dict[int, tuple[bytes, ...]]] = (0, {})
 
     @classmethod
     def open(
@@ -374,7 +384,29 @@ class Ledger:
         Raises:
             ProofRequestError: the index is not in that tree, or the tree is larger than the log.
         """
-        return self._proof(lambda size: inclusion_plan(index, size), tree_size)
+        if tree_size is not None:
+            return self._proof(lambda size: inclusion_plan(index, size), tree_size)
+        # At the current size: the leaf's path inside its perfect subtree, read in one statement with the
+        # size (one snapshot), and the rest, which at that size is the same for every leaf of the subtree
+        # (``inclusion_path_keys``) and was kept from an earlier proof. Stored nodes never change, so what
+        # was kept for a size stays right for that size; a log that has grown since is proved afresh.
+        size, suffixes = self._proof_suffixes
+        if type(index) is int and 0 <= index < size:
+            height, keys = inclusion_path_keys(index, size)
+            suffix = suffixes.get(height)
+            if suffix is not None:
+                hashes, current = self.store.path_hashes_and_size(keys)
+                if current == size:
+                    hashes.extend(suffix)
+                    return hashes
+        proof, size = self._proof_at(lambda size: inclusion_plan(index, size), None)
+        if self._proof_suffixes[0] != size:
+            self._proof_suffixes = (size, {})
+        kept_size, kept = self._proof_suffixes
+        if kept_size == size:
+            height, _ = inclusion_path_keys(index, size)
+            kept[height] = tuple(proof[height:])
+        return proof
 
     def inclusion_proofs(self, indices: Sequence[int], tree_size: int) -> list[list[bytes]]:
         """The inclusion proofs of many entries in the tree of ``tree_size``, reading each stored node once.
@@ -409,7 +441,10 @@ class Ledger:
         return head
 
     def _proof(self, plan_at: Callable[[int], ProofPlan], tree_size: int | None) -> list[bytes]:
-        """The proof ``plan_at`` plans, at ``tree_size`` (default: the current size).
+        return self._proof_at(plan_at, tree_size)[0]
+
+    def _proof_at(self, plan_at: Callable[[int], ProofPlan], tree_size: int | None) -> tuple[list[bytes], int]:
+        """The proof ``plan_at`` plans, at ``tree_size`` (default: the current size), and that size.
 
         At the current size the plan is made for the largest size seen so far and its nodes are read in
         the same statement (one snapshot) as the current size: when the log has not grown since, that
@@ -418,20 +453,23 @@ class Ledger:
         size is never taken from memory alone.
         """
         if tree_size is not None:
-            plan = plan_at(self._proof_size(tree_size))
-            return plan.rehash(self.store.node_hashes(plan.ids))
+            size = self._proof_size(tree_size)
+            plan = plan_at(size)
+            return plan.rehash(self.store.node_hashes(plan.ids)), size
         guess = self._seen_size
         try:
             plan = plan_at(guess)
         except ProofRequestError:
             # Nothing seen yet, or the request reaches beyond the size seen: read the size first.
-            plan = plan_at(self._proof_size(None))
-            return plan.rehash(self.store.node_hashes(plan.ids))
+            size = self._proof_size(None)
+            plan = plan_at(size)
+            return plan.rehash(self.store.node_hashes(plan.ids)), size
         hashes, current = self.store.node_hashes_and_size(plan.ids)
         if current == guess:
-            return plan.rehash(hashes)
-        plan = plan_at(self._checked_size(current, None))
-        return plan.rehash(self.store.node_hashes(plan.ids))
+            return plan.rehash(hashes), guess
+        size = self._checked_size(current, None)
+        plan = plan_at(size)
+        return plan.rehash(self.store.node_hashes(plan.ids)), size
 
     def _proof_size(self, tree_size: int | None) -> int:
         """``tree_size``, checked to be within the log (default: the current size).

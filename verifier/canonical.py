@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from json.encoder import encode_basestring
 from typing import Any
 
 from verifier.errors import FormatError
@@ -112,6 +113,26 @@ def canonical_bytes(value: Any, *, checked: bool = False) -> bytes:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise FormatError("string holds a lone surrogate, which is not valid Unicode", path="$") from exc
+
+
+#: A string as ``canonical_bytes`` writes it (RFC 8785 §3.2.2.2: quotes, and escapes only for ``"``, ``\\``
+#: and control characters), as text: the function its encoder calls for every string.
+json_string: Callable[[str], str] = encode_basestring
+
+
+def canonical_text_within(value: Any, depth: int, path: str) -> str:
+    """The text ``canonical_bytes`` writes for ``value`` where it meets it ``depth`` levels deep, at ``path``.
+
+    For callers that put canonical text together from parts: the same type walk (so the same
+    ``FormatError`` for the same value at that place), then the same encoding. Strings are not encoded
+    to UTF-8 here; a lone surrogate is found when the caller encodes the whole.
+
+    Raises:
+        FormatError: as ``canonical_bytes`` would for ``value`` at that place.
+    """
+    if _check(value, depth, path):
+        return _ENCODER.encode(_utf16_sorted(value))
+    return _SORTED_ENCODER.encode(value)
 
 
 def _refuse_float(text: str) -> Any:

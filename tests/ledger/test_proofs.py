@@ -19,6 +19,7 @@ from ledger.proofs import (
     ProofPlan,
     ProofRequestError,
     consistency_plan,
+    inclusion_path_keys,
     inclusion_plan,
     node_key,
     range_nodes,
@@ -267,3 +268,34 @@ def test_node_key_is_injective_up_to_4096_leaves() -> None:
 
 def test_node_key_orders_leaves_at_even_positions() -> None:
     assert [node_key((0, i)) for i in range(5)] == [0, 2, 4, 6, 8]
+
+
+def _check_path_keys(index: int, size: int) -> None:
+    height, keys = inclusion_path_keys(index, size)
+    ids = inclusion_plan(index, size).ids
+    assert keys == [node_key(node) for node in ids[:height]]
+    # The path ends at the leaf's perfect subtree; the rest (folded or not) lies outside it.
+    first = (index >> height) << height
+    assert all(level < height for level, _ in ids[:height])
+    assert all(not first <= index_ << level < first + (1 << height) for level, index_ in ids[height:])
+    # So the rest is the same for every leaf of that subtree.
+    for other in {first, first + (1 << height) - 1}:
+        assert inclusion_path_keys(other, size)[0] == height
+        plan = inclusion_plan(other, size)
+        assert plan.ids[height:] == ids[height:]
+        assert (plan.begin - height, plan.end - height) == (
+            inclusion_plan(index, size).begin - height,
+            inclusion_plan(index, size).end - height,
+        )
+
+
+def test_inclusion_path_keys_exhaustively() -> None:
+    for size in range(1, 70):
+        for index in range(size):
+            _check_path_keys(index, size)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=1, max_value=MAX_UINT64), st.data())
+def test_inclusion_path_keys_of_large_trees(size: int, data: st.DataObject) -> None:
+    _check_path_keys(data.draw(st.integers(min_value=0, max_value=size - 1)), size)

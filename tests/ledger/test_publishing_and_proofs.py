@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from ledger.demo import demo_requests
 from ledger.errors import LogStateError, PublishRefused
-from ledger.proofs import ProofRequestError
+from ledger.proofs import ProofRequestError, node_key
 from ledger.service import Ledger
+from ledger.storage import store as store_module
 from verifier.checkpoint import open_checkpoint
 from verifier.errors import VerificationError
 from verifier.merkle import leaf_hash, tree_root, verify_consistency, verify_inclusion
@@ -69,6 +70,32 @@ def test_every_inclusion_and_consistency_proof_verifies(grown: Ledger) -> None:
             verify_consistency(size1, size2, proof, roots[size1], roots[size2])
 
 
+def test_proofs_at_the_current_size_are_the_proofs_at_that_size(grown: Ledger) -> None:
+    # The first proof in each of the tree's perfect subtrees is planned; later ones reuse its upper part.
+    size = grown.head().tree_size
+    leaves = [leaf_hash(e.data) for e in grown.entries(0, size)]
+    root = tree_root(leaves)
+    for _ in range(2):
+        for index in range(size):
+            proof = grown.inclusion_proof(index)
+            assert proof == grown.inclusion_proof(index, size)
+            verify_inclusion(leaves[index], index, size, proof, root)
+
+
+def test_the_first_proof_at_the_current_size_loads_the_upper_tree(
+    grown: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "MAX_PREFILLED_NODES", 8)
+    size = grown.head().tree_size
+    # 151 leaves: 9 nodes at level 4 alone is more than 8 / 2, so the upper tree starts at level 5.
+    assert (size, size >> 4, size >> 5) == (151, 9, 4)
+    grown.inclusion_proof(0)
+    grown.inclusion_proof(1)  # The first proof that takes the fast path, which loads the upper tree.
+    upper = [(level, index) for level in range(5, 8) for index in range(size >> level)]
+    cached = {key: grown.store._upper_nodes.get(key) for key in map(node_key, upper)}
+    assert list(cached.values()) == grown.store.node_hashes(upper)
+
+
 def test_proofs_at_the_current_size_follow_appends_by_another_process(
     grown: Ledger, open_ledger: Callable[..., Ledger]
 ) -> None:
@@ -82,7 +109,7 @@ def test_proofs_at_the_current_size_follow_appends_by_another_process(
         size = other.head().tree_size
         leaves = [leaf_hash(e.data) for e in other.entries(0, size)]
         root = tree_root(leaves)
-        for index in (3, size - 2, size - 1):
+        for index in (3, size - 2, size - 1, 3, size - 2, size - 1, 4):
             verify_inclusion(leaves[index], index, size, grown.inclusion_proof(index), root)
         verify_consistency(7, size, grown.consistency_proof(7), tree_root(leaves[:7]), root)
         assert grown.root_at(size) == root

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.verifier.test_canonical import json_values
+from tests.verifier.test_canonical import json_values, keys, strings
 from verifier import entry as entry_module
-from verifier.canonical import canonical_bytes, parse_canonical, parse_canonical_strict
-from verifier.entry import encode_entry, parse_entry
+from verifier.canonical import canonical_bytes, canonical_text_within, parse_canonical, parse_canonical_strict
+from verifier.entry import build_entry, build_transition, encode_entry, parse_entry
 from verifier.errors import FormatError, VerificationError
 
 TRANSITION = {
@@ -138,3 +138,137 @@ def test_parse_entry_agrees_with_the_strict_path(fields: dict[str, Any], how: tu
     assert fast == outcome(parse_entry_strictly, data)
     # And in the other order: what was remembered from this entry changes nothing for the next.
     assert outcome(parse_entry, data) == fast
+
+
+# --- build_transition: an entry put together around canonical attrs, as build_entry encodes it -----------
+
+#: Strings for a record's fields: valid ones, near misses, and strings that are not plain (escapes, astral
+#: characters, a lone surrogate), which the assembly must write exactly as the encoder does.
+string_values = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "x",
+            "ab" * 32,
+            "dispatched",
+            "hz.centre",
+            "2026-03-02T09:15:00.123+08:00",
+            "sha256:" + "cd" * 32,
+            "\ud800",
+            '"\\\n',
+            "\U0001f600",
+            "中文",
+        ]
+    ),
+    strings,
+)
+#: And values of other types, which build_transition leaves to build_entry.
+field_values = st.one_of(
+    string_values, string_values, st.sampled_from([None, 0, 1, 2, -1, 2**60, True, 1.5, ["x"], {"a": 1}])
+)
+optional_fields = st.sampled_from(["sig", "sig", "extra", "missing:to", "missing:attrs", "none", "none", "none"])
+
+
+def built(build: Any, *args: Any) -> tuple[str, Any]:
+    try:
+        entry = build(*args)
+    except VerificationError as exc:
+        return type(exc).__name__, (exc.message, exc.evidence)
+    except Exception as exc:  # Whatever the strict path raises, the fast one must too.
+        return type(exc).__name__, str(exc)
+    return "ok", (entry.data, repr(entry))
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(sorted(TRANSITION)), field_values, max_size=3),
+    st.dictionaries(st.sampled_from(["org", "role", "key", "key", "other"]), field_values, max_size=2),
+    st.one_of(st.dictionaries(keys, json_values, max_size=4), st.just({})),
+    optional_fields,
+    st.one_of(st.none(), string_values, field_values),
+)
+def test_build_transition_agrees_with_build_entry(
+    changes: dict[str, Any], actor_changes: dict[str, Any], attrs: dict[str, Any], shape: str, sig: Any
+) -> None:
+    record: dict[str, Any] = {**TRANSITION, **changes}
+    record["actor"] = {**TRANSITION["actor"], **actor_changes}
+    if "attrs" not in changes:
+        record["attrs"] = attrs
+    if shape == "sig":
+        record["sig"] = sig
+    elif shape == "extra":
+        record["extra"] = sig
+    elif shape.startswith("missing:"):
+        record.pop(shape.split(":")[1])
+    try:
+        attrs_text = canonical_text_within(record.get("attrs"), 1, "$.attrs")
+    except FormatError:
+        return  # The producer refuses such attrs before it builds an entry (checked below).
+    assert outcome_of_build(record, attrs_text) == built(lambda r: build_entry(r, checked=True), record)
+
+
+def outcome_of_build(record: dict[str, Any], attrs_text: str) -> tuple[str, Any]:
+    return built(build_transition, record, attrs_text)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(sorted(set(TRANSITION) - {"seq", "actor", "attrs"})), string_values, max_size=3),
+    st.one_of(st.just(1), st.just(2), st.integers(min_value=-3, max_value=2**60)),
+    st.dictionaries(st.sampled_from(["org", "role", "key"]), string_values, max_size=2),
+    st.one_of(st.dictionaries(keys, json_values, max_size=4), st.just({})),
+    st.one_of(st.none(), string_values),
+)
+def test_build_transition_agrees_with_build_entry_on_plain_records(
+    changes: dict[str, Any], seq: int, actor_changes: dict[str, Any], attrs: dict[str, Any], sig: str | None
+) -> None:
+    # The records build_transition puts together itself: strings where strings belong, an integer seq.
+    record: dict[str, Any] = {**TRANSITION, **changes, "seq": seq, "attrs": attrs}
+    record["actor"] = {**TRANSITION["actor"], **actor_changes}
+    if sig is not None:
+        record["sig"] = sig
+    for name in ("from", "prev", "payload"):
+        if name not in changes and seq % 3 == 0:
+            record[name] = None
+    try:
+        attrs_text = canonical_text_within(attrs, 1, "$.attrs")
+    except FormatError:
+        return
+    assert outcome_of_build(record, attrs_text) == built(lambda r: build_entry(r, checked=True), record)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_canonical_text_within_is_what_canonical_bytes_writes_there(value: Any) -> None:
+    # The value as attrs of an entry-like object: its text is the one canonical_bytes writes for it there.
+    whole = {"a": 1, "attrs": value, "z": "\U0001f600"}
+    try:
+        expected: tuple[str, Any] = ("ok", canonical_bytes(whole))
+    except FormatError as exc:
+        expected = ("error", (exc.message, exc.evidence))
+    try:
+        text = canonical_text_within(value, 1, "$.attrs")
+        got: tuple[str, Any] = ("ok", ('{"a":1,"attrs":' + text + ',"z":"\U0001f600"}').encode())
+    except FormatError as exc:
+        got = ("error", (exc.message, exc.evidence))
+    except UnicodeEncodeError:
+        # Left to the caller, which encodes the whole (build_transition, the sequencer).
+        got = ("error", ("string holds a lone surrogate, which is not valid Unicode", {"path": "$"}))
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        {"\uffff": 1, "\U0001f600": 2},
+        {"k": [[[[[[[1]]]]]]]},
+        {"k": [[[[[[1]]]]]]},
+        {"score": 1.5},
+        {"n": 2**60},
+        {1: "x"},
+        {"s": "\ud800"},
+    ],
+    ids=repr,
+)
+def test_canonical_text_within_hard_cases(attrs: dict[Any, Any]) -> None:
+    test_canonical_text_within_is_what_canonical_bytes_writes_there.hypothesis.inner_test(attrs)  # type: ignore[attr-defined]
