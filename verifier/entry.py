@@ -377,7 +377,8 @@ def _validate(record: Any, data: bytes) -> Entry:
         raise FormatError(f"entry is {len(data)} bytes, more than {MAX_ENTRY_BYTES}", size=len(data))
     if not isinstance(record, dict):
         raise FormatError("entry must be a JSON object")
-    schema = _SCHEMAS.get(record.get("v"))  # type: ignore[arg-type]
+    version = record.get("v")
+    schema = _SCHEMAS.get(version) if isinstance(version, str) else None
     if schema is None:
         raise _fail("v", f"unknown entry schema; expected one of {', '.join(_SCHEMAS)}", record.get("v"))
     return schema(record, data)
