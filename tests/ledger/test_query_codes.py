@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,18 @@ def test_codes_are_typeable_and_carry_40_bits() -> None:
     assert len(codes) == 1000
     assert all(len(c) == CODE_LENGTH and set(c) <= set(ALPHABET) for c in codes)
     assert normalise_code(" ab3d-x7kq ") == "AB3DX7KQ"
+
+
+def test_every_symbol_is_as_likely_in_every_position() -> None:
+    """5 random bits a symbol: over 20,000 codes each symbol shows about 625 times in each position (a code that
+    used fewer bits, or reused them across positions, leaves symbols out or repeats patterns)."""
+    codes = [new_code() for _ in range(20_000)]
+    for position in range(CODE_LENGTH):
+        counts = Counter(code[position] for code in codes)
+        assert set(counts) == set(ALPHABET)
+        assert all(450 < n < 800 for n in counts.values()), (position, counts)
+    pairs = Counter(code[:2] for code in codes)
+    assert len(pairs) > 0.6 * 32 * 32, "the first two symbols vary independently"
 
 
 def test_key_file_is_created_private_and_reloaded(tmp_path: Path) -> None:
