@@ -12,6 +12,7 @@ import threading
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
@@ -45,6 +46,7 @@ from ledger.storage.schema import (
     policies,
     query_codes,
 )
+from ledger.storage.writer_turn import WriterTurn
 
 _HEAD_ID = 1
 #: Tree nodes at this level and above are cached in memory once read: at most one per 16 leaves.
@@ -369,6 +371,7 @@ class LedgerStore:
         database = engine.url.database
         on_file = engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
         self._checkpointer = WalCheckpointer(str(database)) if on_file else None
+        self._writer_turn = WriterTurn(Path(str(database)) if on_file else None)
         if self._checkpointer is not None:
             # A store dropped without close() must not leave its thread running.
             weakref.finalize(self, self._checkpointer.signal_stop)
@@ -391,8 +394,12 @@ class LedgerStore:
 
     @contextmanager
     def writing(self) -> Iterator[WriteView]:
-        """A serialised writer transaction: committed when the block ends, rolled back on error."""
-        with self.engine.connect() as conn:
+        """A serialised writer transaction: committed when the block ends, rolled back on error.
+
+        On a SQLite file, writers first take their turn (``WriterTurn``), so that one waiting in another
+        process starts the moment this one commits instead of polling.
+        """
+        with self._writer_turn(), self.engine.connect() as conn:
             request_write_lock(conn)
             with conn.begin():
                 yield WriteView(conn)
@@ -559,6 +566,7 @@ class LedgerStore:
     def close(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.stop()
+        self._writer_turn.close()
         with self._readers_lock:
             for reader in self._all_readers:
                 reader.close()
