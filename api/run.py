@@ -4,8 +4,10 @@ It creates the data directory (SQLite, operator and payload keys) when missing, 
 in ``DIR/devnet`` unless ``--rpc`` names a chain, deploys the anchor contract when the directory has no
 deployment yet, seeds demonstration tickets on request (``--demo N``: their query codes go to
 ``DIR/demo.json``), then serves the HTTP API on 127.0.0.1 (``--port``, default 8000) with the anchor
-worker beside it, until Ctrl-C or SIGTERM. Without ``--production`` it runs in development mode, where
-the devnet's published development accounts are accepted; with it, keys come from keystores.
+worker beside it, until Ctrl-C or SIGTERM. With ``--workers N`` the API runs in N processes that share
+the port and the database (each with its own group commit); the anchor worker stays in this one.
+Without ``--production`` it runs in development mode, where the devnet's published development
+accounts are accepted; with it, keys come from keystores.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from api.app import create_app
 from api.settings import Settings
@@ -39,6 +42,7 @@ from ledger.config import DEFAULT_ORIGIN, DataDir
 from ledger.demo import seed_demo
 from ledger.devnet.process import DevnetError, DevnetProcess
 from ledger.errors import LedgerError
+from ledger.exports import exporter_key
 from ledger.query_codes import KEY_FILE, QueryCodeKey
 from ledger.service import Ledger
 
@@ -115,19 +119,67 @@ def cmd_run(args: argparse.Namespace) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
         try:
-            # No uvicorn access log: the app logs every request itself (hotline.api.access, one JSON line),
-            # and a second plain-text line per request costs CPU the writer and the requests need.
-            config = uvicorn.Config(
-                create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False
-            )
-            server = uvicorn.Server(config)
-            server.run()
+            started = _serve(args, settings, data, ledger)
         finally:
             stop.set()
             anchoring.join(timeout=30)
-        if not server.started:
+        if not started:
             raise RunError(f"the API could not listen on {args.host}:{args.port} (is the port taken?)")
     return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings, data: DataDir, ledger: Ledger) -> bool:
+    """Serve the API until a signal stops it: in this process, or in ``--workers`` processes; whether it started.
+
+    No uvicorn access log: the app logs every request itself (hotline.api.access, one JSON line), and a
+    second plain-text line per request costs CPU the writer and the requests need.
+    """
+    if args.workers == 1:
+        config = uvicorn.Config(create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False)
+        server = uvicorn.Server(config)
+        server.run()
+        return server.started
+    # Each worker process opens the log and writes it (the database serialises their groups; SQLite's lock,
+    # PostgreSQL's head row), and takes its settings from the environment. Files every worker would create
+    # on first use are created here first, so that they do not race to create two different keys.
+    QueryCodeKey.load_or_create(data.keys / KEY_FILE)
+    exporter_key(data, ledger, development=settings.development)
+    os.environ.update(worker_environment(settings, args.workers))
+    config = uvicorn.Config(
+        "api.app:create_app_from_env",
+        factory=True,
+        workers=args.workers,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+    )
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
+    return True
+
+
+def worker_environment(settings: Settings, workers: int) -> dict[str, str]:
+    """The ``HOTLINE_*`` variables that give each of ``workers`` processes the settings ``run`` built for itself.
+
+    Public rate limits and the query-code lockout are counted in each process, and a client's requests may
+    reach any of them: each process gets its share of the limits (rounded up), so that together they allow
+    no more than one process would.
+    """
+    environment = {
+        "HOTLINE_DATA_DIR": str(settings.data_dir),
+        "HOTLINE_ENVIRONMENT": settings.environment,
+        "HOTLINE_RPC_URLS": ",".join(settings.rpc_urls),
+        "HOTLINE_PUBLIC_RATE_PER_SECOND": repr(settings.public_rate_per_second / workers),
+        "HOTLINE_PUBLIC_BURST": str(-(-settings.public_burst // workers)),
+        "HOTLINE_QUERY_CODE_RATE_PER_MINUTE": repr(settings.query_code_rate_per_minute / workers),
+        "HOTLINE_QUERY_CODE_BURST": str(-(-settings.query_code_burst // workers)),
+        "HOTLINE_QUERY_CODE_MAX_FAILURES": str(-(-settings.query_code_max_failures // workers)),
+    }
+    if settings.chain_id is not None:
+        environment["HOTLINE_CHAIN_ID"] = str(settings.chain_id)
+    if settings.contract_address is not None:
+        environment["HOTLINE_CONTRACT_ADDRESS"] = settings.contract_address
+    return environment
 
 
 def _anchor(worker: AnchorWorker, stop: threading.Event) -> None:
@@ -152,4 +204,10 @@ def add_run_command(
     run.add_argument("--host", default="127.0.0.1", help="the API's address (default 127.0.0.1)")
     run.add_argument("--port", type=positive_int, default=8000, help="the API's port (default 8000)")
     run.add_argument("--chain-port", type=positive_int, default=8545, help="the devnet's port (default 8545)")
+    run.add_argument(
+        "--workers",
+        type=positive_int,
+        default=int(os.environ.get("HOTLINE_WORKERS", "1")),
+        help="API processes (default 1, or HOTLINE_WORKERS): more use more cores; the anchor worker stays one",
+    )
     run.add_argument("--demo", type=non_negative_int, default=0, help="seed this many demo tickets into a new log")

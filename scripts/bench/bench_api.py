@@ -184,7 +184,8 @@ def start_stack(cfg: Config, data: Path) -> Stack:
 
 
 def server_cpu_s(pid: int) -> tuple[float, float]:
-    """User + system CPU seconds of the server process ``pid``, and of all its descendants (the devnet)."""
+    """User + system CPU seconds of the server: the ``run`` process ``pid`` with its API worker processes
+    (``--workers``), and of the devnet (the descendant running ``ledger.devnet``)."""
     children: dict[int, list[int]] = {}
     times: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
@@ -196,12 +197,19 @@ def server_cpu_s(pid: int) -> tuple[float, float]:
             continue
         children.setdefault(int(fields[1]), []).append(int(entry.name))
         times[int(entry.name)] = int(fields[11]) + int(fields[12])
-    descendants, todo = 0, list(children.get(pid, []))
+    server, devnet, todo = times.get(pid, 0), 0, list(children.get(pid, []))
     while todo:
         current = todo.pop()
-        descendants += times.get(current, 0)
+        try:
+            is_devnet = b"ledger.devnet" in Path(f"/proc/{current}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if is_devnet:
+            devnet += times.get(current, 0)
+        else:
+            server += times.get(current, 0)
         todo.extend(children.get(current, []))
-    return times.get(pid, 0) / CLOCK_TICKS, descendants / CLOCK_TICKS
+    return server / CLOCK_TICKS, devnet / CLOCK_TICKS
 
 
 def machine_busy_s() -> float:
