@@ -165,19 +165,15 @@ def check_depth(text: str) -> None:
     """
     if text.count("[") + text.count("{") <= MAX_PARSE_DEPTH:
         return
-    depth = 0
-    for token in _TOKENS.finditer(text):
-        bracket = token.group()
-        if bracket in ("[", "{"):
-            depth += 1
-            if depth > MAX_PARSE_DEPTH:
-                raise FormatError(f"JSON nested deeper than {MAX_PARSE_DEPTH} levels")
-        elif bracket in ("]", "}"):
-            depth -= 1
+    _scan_depth(text, 0, one_value=False)
 
 
 def check_value_depth(text: str, start: int) -> None:
     """``check_depth`` for the one value that starts at ``start`` in ``text``, scanning only as far as it goes."""
+    _scan_depth(text, start, one_value=True)
+
+
+def _scan_depth(text: str, start: int, *, one_value: bool) -> None:
     depth = 0
     for token in _TOKENS.finditer(text, start):
         bracket = token.group()
@@ -187,7 +183,7 @@ def check_value_depth(text: str, start: int) -> None:
                 raise FormatError(f"JSON nested deeper than {MAX_PARSE_DEPTH} levels")
         elif bracket in ("]", "}"):
             depth -= 1
-        if depth <= 0:
+        if one_value and depth <= 0:
             return
 
 

@@ -11,12 +11,10 @@ import pytest
 
 from ledger.exports import ExportFilter, write_export
 from tests.evidence.conftest import AnchoredLog
+from tests.evidence.streamed import verify_streamed
 from tests.evidence.test_exports import EXPORTER, resign, verify
 from verifier.bundle import Bundle, ProvenEntry, parse_bundle
-from verifier.bundle_check import unreadable, verify_parsed
-from verifier.bundle_file import stream_bundle
 from verifier.checkpoint import open_checkpoint, sign_checkpoint
-from verifier.errors import FormatError
 from verifier.note import NoteSigner, parse_vkey
 from verifier.report import Report
 from verifier.trust import ChainPlace
@@ -110,15 +108,8 @@ def export(anchored: AnchoredLog, tmp_path: Path) -> Bundle:
 
 
 def streamed(data: bytes, log: AnchoredLog, directory: Path) -> Report:
-    """Verify the bytes as a large export is verified: streamed from its file, in small chunks."""
-    path = directory / "streamed.json"
-    path.write_bytes(data)
-    try:
-        bundle, _ = stream_bundle(path, chunk=512)
-    except FormatError as exc:
-        return unreadable("bundle", exc)
     trust = dataclasses.replace(log.trust, exporter_keys=(EXPORTER.verifier(),))
-    return verify_parsed(bundle, trust, chain=None, seen=None)
+    return verify_streamed(data, trust, chain=None, seen=None, directory=directory)
 
 
 @pytest.mark.parametrize("reader", ["in memory", "streamed"])

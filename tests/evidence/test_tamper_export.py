@@ -14,10 +14,9 @@ import pytest
 from tests.conftest import ORIGIN
 from tests.evidence.attacks import ATTACKS, IN_BUNDLES
 from tests.evidence.scene import Scene, assert_refused, assert_verified
+from tests.evidence.streamed import verify_streamed
 from verifier.bundle import ExportManifest, Issued, issued_message, parse_bundle
-from verifier.bundle_check import unreadable, verify_bundle, verify_parsed
-from verifier.bundle_file import stream_bundle
-from verifier.errors import FormatError
+from verifier.bundle_check import verify_bundle
 from verifier.note import NoteSigner
 from verifier.report import Report
 from verifier.trust import Trust
@@ -49,13 +48,7 @@ def verify(scene: Scene, data: bytes, reader: str, directory: Path, trust: Trust
     trust = trust or exporter_trust(scene)
     if reader == "in memory":
         return verify_bundle(data, trust, chain=scene.chain, seen=scene.seen)
-    path = directory / "export.json"
-    path.write_bytes(data)
-    try:
-        bundle, _ = stream_bundle(path, chunk=256)
-    except FormatError as exc:
-        return unreadable("export", exc)
-    return verify_parsed(bundle, trust, chain=scene.chain, seen=scene.seen)
+    return verify_streamed(data, trust, chain=scene.chain, seen=scene.seen, directory=directory)
 
 
 READERS = ["in memory", "streamed"]

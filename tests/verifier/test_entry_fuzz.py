@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.evidence.test_fuzz_parsers import _paths
 from tests.verifier.test_entry import dispatch, opening, publish_policy, register_key, revoke_key, signed
 from verifier.canonical import canonical_bytes
 from verifier.entry import parse_entry
@@ -29,17 +30,6 @@ RECORDS = {
     "revoke_key": revoke_key,
     "policy": publish_policy,
 }
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for number, item in enumerate(value):
-            found += _paths(item, (*prefix, number))
-    return found
 
 
 def outcome(data: bytes) -> str:
