@@ -144,10 +144,7 @@ def _serve(args: argparse.Namespace, settings: Settings, data: DataDir, ledger: 
     # on first use are created here first, so that they do not race to create two different keys.
     QueryCodeKey.load_or_create(data.keys / KEY_FILE)
     exporter_key(data, ledger, development=settings.development)
-    environment = worker_environment(settings, args.workers)
-    if "HOTLINE_SEQUENCE_BEFORE_LOCK" in os.environ:
-        del environment["HOTLINE_SEQUENCE_BEFORE_LOCK"]  # the operator's choice stands
-    os.environ.update(environment)
+    os.environ.update(worker_environment(settings, args.workers))
     config = uvicorn.Config(
         "api.app:create_app_from_env",
         factory=True,
