@@ -44,14 +44,11 @@ class GroupCommitter:
         query_codes: QueryCodeKey | None = None,
         max_requests: int = 1000,
         max_wait: float = 0.002,
-        sequence_first: bool = False,
     ) -> None:
         self._ledger = ledger
         self._query_codes = query_codes
         self.max_requests = max_requests
         self.max_wait = max_wait
-        #: Sequence each group before taking the write lock (``Ledger.append``): for logs several processes write.
-        self.sequence_first = sequence_first
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
         self._closed = False
@@ -118,9 +115,7 @@ class GroupCommitter:
         try:
             self.transactions += 1
             receipts = self._ledger.append(
-                [request for job in group for request in job.requests],
-                query_codes=self._query_codes,
-                sequence_first=self.sequence_first,
+                [request for job in group for request in job.requests], query_codes=self._query_codes
             )
         except LedgerError as exc:
             if len(group) == 1:

@@ -174,8 +174,6 @@ def worker_environment(settings: Settings, workers: int) -> dict[str, str]:
         "HOTLINE_QUERY_CODE_RATE_PER_MINUTE": repr(settings.query_code_rate_per_minute / workers),
         "HOTLINE_QUERY_CODE_BURST": str(-(-settings.query_code_burst // workers)),
         "HOTLINE_QUERY_CODE_MAX_FAILURES": str(-(-settings.query_code_max_failures // workers)),
-        # Several processes take turns at the write lock: each sequences its groups before its turn.
-        "HOTLINE_SEQUENCE_BEFORE_LOCK": "true",
     }
     if settings.chain_id is not None:
         environment["HOTLINE_CHAIN_ID"] = str(settings.chain_id)

@@ -51,7 +51,6 @@ class Services:
             query_codes=query_codes,
             max_requests=settings.group_max_requests,
             max_wait=settings.group_max_wait_ms / 1000,
-            sequence_first=settings.sequence_before_lock,
         )
         backlog = BacklogMonitor(ledger, refresh=settings.backlog_refresh_seconds)
         metrics.watch(backlog, committer)

@@ -13,7 +13,6 @@
 | ``HOTLINE_MAX_PENDING_ENTRIES`` | refuse submissions (503) while more entries than this await anchoring; 0: never |
 | ``HOTLINE_PUBLIC_RPC_URL`` | the chain endpoint citizens' browsers read anchors from (default: the first RPC URL) |
 | ``HOTLINE_QUERY_CODE_MAX_FAILURES``, ``…_LOCKOUT_SECONDS`` | lockout after wrong codes (per ticket, client) |
-| ``HOTLINE_SEQUENCE_BEFORE_LOCK`` | sequence each group before the write lock, confirm it under it (several writers) |
 | ``HOTLINE_API_KEY_CACHE_SECONDS`` | trust a key found active this long without reading it again (default 1, 0 never) |
 """
 
@@ -54,9 +53,6 @@ class Settings(BaseSettings):
     backlog_refresh_seconds: float = Field(default=1.0, ge=0)
     group_max_requests: int = Field(default=1000, ge=1)
     group_max_wait_ms: float = Field(default=2.0, ge=0)
-    #: Sequence each group against a snapshot before the write lock (``ledger.speculation``): for several
-    #: processes writing one log (``run --workers N`` sets it), where it shortens each one's hold of the lock.
-    sequence_before_lock: bool = False
 
     #: A revocation made in another process (replica, CLI) takes effect within this many seconds.
     api_key_cache_seconds: float = Field(default=1.0, ge=0)

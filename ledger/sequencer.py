@@ -29,7 +29,7 @@ from ledger.errors import (
 )
 from ledger.payloads import PayloadKey
 from ledger.records import SealedPayload, StoredEntry, TicketState
-from ledger.storage import ReadView
+from ledger.storage import WriteView
 from verifier.canonical import canonical_bytes, canonical_text_within, json_string
 from verifier.entry import TRANSITION_V1, Actor, Transition, build_entry, build_transition, parse_entry
 from verifier.errors import FormatError, PolicyViolation
@@ -111,14 +111,6 @@ class Receipt:
 
 
 @dataclass(frozen=True)
-class Lookups:
-    """The database reads a group's sequencing depends on (``TransitionSequencer.lookups``)."""
-
-    stored: dict[str, StoredEntry]
-    tickets: dict[str, TicketState]
-
-
-@dataclass(frozen=True)
 class PreparedRequest:
     """A request with what can be computed before the write lock: its digest and its sealed payload.
 
@@ -164,25 +156,8 @@ class TransitionSequencer:
             prepared.append(PreparedRequest(request, digest, sealed, attrs_text))
         return prepared
 
-    @staticmethod
-    def lookups(view: ReadView, prepared: Sequence[PreparedRequest]) -> Lookups:
-        """What sequencing ``prepared`` depends on in the database: the stored entries of their transition
-        ids and the states of their tickets."""
-        return Lookups(
-            view.entries_by_transition_id(p.request.transition_id for p in prepared),
-            view.tickets(p.request.ticket for p in prepared),
-        )
-
-    def sequence(
-        self,
-        view: ReadView,
-        batch: PendingBatch,
-        prepared: Sequence[PreparedRequest],
-        found: Lookups | None = None,
-    ) -> list[Receipt]:
+    def sequence(self, view: WriteView, batch: PendingBatch, prepared: Sequence[PreparedRequest]) -> list[Receipt]:
         """Sequence ``prepared`` requests into ``batch``; raise (sequencing none) on the first refusal.
-
-        ``found``: ``lookups`` made already in this view (otherwise they are made here).
 
         Raises:
             TransitionConflict: a transition id was used before with other content.
@@ -192,8 +167,8 @@ class TransitionSequencer:
             ActorKeyError: a signature by an unknown or revoked key, or one that fails.
             InvalidRequest: a field breaks the entry schema.
         """
-        found = found or self.lookups(view, prepared)
-        stored, known = found.stored, found.tickets
+        stored = view.entries_by_transition_id(p.request.transition_id for p in prepared)
+        known = view.tickets(p.request.ticket for p in prepared)
         in_batch: dict[str, tuple[bytes, Receipt]] = {}
         receipts = []
         for item in prepared:
@@ -241,7 +216,7 @@ class TransitionSequencer:
 
     def _sequence_one(
         self,
-        view: ReadView,
+        view: WriteView,
         batch: PendingBatch,
         prepared: PreparedRequest,
         state: TicketState | None,
@@ -325,7 +300,7 @@ class TransitionSequencer:
         return Receipt(request.transition_id, index, leaf.hex(), request.ticket, seq, request.to, record["payload"])
 
     @staticmethod
-    def _check_signature(view: ReadView, entry: Transition) -> None:
+    def _check_signature(view: WriteView, entry: Transition) -> None:
         # Step V9 as the producer applies it: a signed entry must verify with the actor's
         # registered, unrevoked key, so the log never holds a signature the verifier refuses.
         key_id = entry.actor.key

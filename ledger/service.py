@@ -25,8 +25,7 @@ from ledger.proofs import (
 from ledger.publisher import publish_checkpoint
 from ledger.query_codes import QueryCodeKey
 from ledger.records import ActorKey, LogHead, StoredAnchor, StoredCheckpoint, StoredEntry
-from ledger.sequencer import PreparedRequest, Receipt, TransitionRequest, TransitionSequencer, is_transition_id
-from ledger.speculation import Speculation, confirm, speculate
+from ledger.sequencer import Receipt, TransitionRequest, TransitionSequencer, is_transition_id
 from ledger.storage import Leadership, LedgerStore, ReadView, WriteView
 from verifier.entry import (
     COMMITMENT_RE,
@@ -115,54 +114,22 @@ class Ledger:
     # -- sequencing ---------------------------------------------------------------------------
 
     def append(
-        self,
-        requests: Sequence[TransitionRequest],
-        *,
-        query_codes: QueryCodeKey | None = None,
-        sequence_first: bool = False,
+        self, requests: Sequence[TransitionRequest], *, query_codes: QueryCodeKey | None = None
     ) -> list[Receipt]:
         """Record transitions, all or none, in one transaction; return a receipt for each.
 
         With ``query_codes``, every ticket these requests open gets a citizen's query code, stored
         (as its keyed hash) in the same transaction and returned once, on the opening receipt.
-        With ``sequence_first``, the requests are sequenced against a snapshot before the write lock and
-        confirmed under it (``ledger.speculation``): the same outcome, a shorter hold of the lock, for
-        logs that several processes write; one more read when nobody else writes.
 
         Raises:
             LedgerError: see ``TransitionSequencer.prepare`` and ``sequence``; then nothing was recorded.
         """
-        prepared = self.prepare(requests)
-        speculation = self.speculate(prepared) if sequence_first else None
-        return self.append_prepared(prepared, speculation, query_codes=query_codes)
-
-    def prepare(self, requests: Sequence[TransitionRequest]) -> list[PreparedRequest]:
-        """Check, canonicalise, digest and seal ``requests`` (``TransitionSequencer.prepare``)."""
-        return self._sequencer.prepare(requests)
-
-    def speculate(self, prepared: list[PreparedRequest]) -> Speculation | None:
-        """Sequence ``prepared`` against a snapshot, for ``append_prepared`` to confirm under the lock."""
-        return speculate(self.store, self._sequencer, prepared)
-
-    def append_prepared(
-        self,
-        prepared: list[PreparedRequest],
-        speculation: Speculation | None,
-        *,
-        query_codes: QueryCodeKey | None = None,
-    ) -> list[Receipt]:
-        """``append`` of requests prepared already, with what a ``speculate`` made of them (or ``None``)."""
-        requests = [p.request for p in prepared]
+        prepared = self._sequencer.prepare(requests)
         with self.store.writing() as view:
             head = self._lock(view)
             self._refresh_policies(view, requests)
-            found = self._sequencer.lookups(view, prepared)
-            confirmed = None if speculation is None else confirm(speculation, head, found)
-            if confirmed is None:
-                batch = PendingBatch(head)
-                receipts = self._sequencer.sequence(view, batch, prepared, found)
-            else:
-                batch, receipts = confirmed
+            batch = PendingBatch(head)
+            receipts = self._sequencer.sequence(view, batch, prepared)
             if query_codes is not None:
                 receipts = query_codes.issue(view, receipts)
             if batch.entries:
