@@ -36,6 +36,8 @@ from ledger.devnet.formatting import JsonObject, data, format_block, format_rece
 from ledger.devnet.logs import find_logs
 from ledger.devnet.node import DevnetNode
 from ledger.devnet.permissions import parse_accounts
+from verifier.canonical import check_depth
+from verifier.errors import FormatError
 
 log = logging.getLogger(__name__)
 
@@ -274,8 +276,12 @@ class Dispatcher:
     def handle(self, body: bytes, *, from_browser: bool = False) -> Any:
         """The response to a request body: an object, a list for a batch, or None when only notifications came."""
         try:
-            request = json.loads(body)
-        except (ValueError, RecursionError) as exc:
+            text = body.decode("utf-8")
+            # py-evm imports py_ecc, which raises the recursion limit to 100,000: the C decoder would overflow
+            # the stack on a deeply nested body instead of raising RecursionError, so nesting is bounded first.
+            check_depth(text)
+            request = json.loads(text)
+        except (ValueError, RecursionError, FormatError) as exc:
             return error_response(RpcError(PARSE_ERROR, f"parse error: the body is not JSON ({exc})"))
         if isinstance(request, list):
             if not request:

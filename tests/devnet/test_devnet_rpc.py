@@ -27,6 +27,14 @@ def test_malformed_json_is_a_parse_error(devnet: DevnetProcess) -> None:
     assert body["id"] is None and body["error"]["code"] == -32700
 
 
+def test_a_deeply_nested_body_is_a_parse_error_and_the_node_lives_on(devnet: DevnetProcess) -> None:
+    """200,000 nested brackets once would have overflowed the C stack (py_ecc's raised recursion limit)."""
+    reply = post(devnet.url, b"[" * 200_000 + b"]" * 200_000)
+    assert reply.status == 200 and reply.json()["error"]["code"] == -32700
+    assert "nested deeper than" in reply.json()["error"]["message"]
+    assert rpc_call(devnet.url, "eth_chainId") == hex(CHAIN_ID)
+
+
 @pytest.mark.parametrize(
     "bad",
     [
