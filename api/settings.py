@@ -13,6 +13,7 @@
 | ``HOTLINE_MAX_PENDING_ENTRIES`` | refuse submissions (503) while more entries than this await anchoring; 0: never |
 | ``HOTLINE_PUBLIC_RPC_URL`` | the chain endpoint citizens' browsers read anchors from (default: the first RPC URL) |
 | ``HOTLINE_QUERY_CODE_MAX_FAILURES``, ``…_LOCKOUT_SECONDS`` | lockout after wrong codes (per ticket, client) |
+| ``HOTLINE_CLOSE_AFTER_BATCH`` | close the connection after each batch answer (several API processes) |
 | ``HOTLINE_API_KEY_CACHE_SECONDS`` | trust a key found active this long without reading it again (default 1, 0 never) |
 """
 
@@ -53,6 +54,9 @@ class Settings(BaseSettings):
     backlog_refresh_seconds: float = Field(default=1.0, ge=0)
     group_max_requests: int = Field(default=1000, ge=1)
     group_max_wait_ms: float = Field(default=2.0, ge=0)
+    #: Close the connection after each batch answer, so that the next batch goes to a free process
+    #: (``run --workers N`` sets it: a keep-alive connection stays with the process that accepted it).
+    close_after_batch: bool = False
 
     #: A revocation made in another process (replica, CLI) takes effect within this many seconds.
     api_key_cache_seconds: float = Field(default=1.0, ge=0)

@@ -102,7 +102,13 @@ async def submit_batch(body: BatchIn, found: ServicesDep) -> JSONResponse:
             413, "batch_too_large", f"a batch holds at most {MAX_BATCH} transitions, got {len(body.transitions)}"
         )
     receipts, status_code = await _record(found, [t.request() for t in body.transitions])
-    return JSONResponse(BatchOut(receipts=receipts).model_dump(mode="json"), status_code=status_code)
+    response = JSONResponse(BatchOut(receipts=receipts).model_dump(mode="json"), status_code=status_code)
+    if found.settings.close_after_batch:
+        # Several API processes serve (run --workers): a keep-alive connection stays with the process that
+        # accepted it, so a few clients' batches would pile on one. Closed, the next batch's connection is
+        # accepted by whichever process is free; a reconnect costs little beside a batch.
+        response.headers["Connection"] = "close"
+    return response
 
 
 @router.get(

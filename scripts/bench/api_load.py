@@ -118,6 +118,8 @@ class Connection(asyncio.Protocol):
         self.body.append(body)
 
     def on_message_complete(self) -> None:
+        # HTTP/1.1: a response with "Connection: close" ends the connection; it is not used again.
+        self.closed = self.closed or not self.parser.should_keep_alive()
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_result((self.parser.get_status_code(), b"".join(self.body)))
 
@@ -171,7 +173,9 @@ class Http:
             except BaseException:
                 connection.transport.close()
                 raise
-            if not connection.closed:
+            if connection.closed:
+                connection.transport.close()
+            else:
                 self.idle.append(connection)
             return answer
 

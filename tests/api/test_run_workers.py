@@ -83,6 +83,13 @@ def test_two_workers_serve_one_log_and_stop_together(running: tuple[subprocess.P
         indices = sorted(i for pair in pool.map(life, range(TICKETS)) for i in pair)
     assert indices == list(range(1, 1 + 2 * TICKETS)), "one contiguous log, written by both workers"
 
+    # A batch's connection is closed, so that the next batch goes to whichever worker is free.
+    batch = [register(f"wb-{n}", f"WB-{n:04d}") for n in range(3)]
+    answer = httpx.post(f"{url}/v1/transitions:batch", json={"transitions": batch}, headers=headers, timeout=60)
+    assert answer.status_code == 201 and answer.headers["connection"] == "close", answer.headers
+    indices += [r["index"] for r in answer.json()["receipts"]]
+    assert sorted(indices) == list(range(1, 4 + 2 * TICKETS))
+
     # One anchor worker anchors what both wrote.
     deadline = time.monotonic() + 60
     waiting = {f"w-{number}-{step}" for number in range(TICKETS) for step in (1, 2)}
@@ -100,7 +107,7 @@ def test_two_workers_serve_one_log_and_stop_together(running: tuple[subprocess.P
         assert time.monotonic() < deadline, "the killed worker was not replaced"
         time.sleep(0.2)
     answer = httpx.post(f"{url}/v1/transitions", json=register("w-after", "W-9999"), headers=headers, timeout=60)
-    assert answer.status_code == 201 and answer.json()["index"] == 2 * TICKETS + 1, answer.text
+    assert answer.status_code == 201 and answer.json()["index"] == 2 * TICKETS + 4, answer.text
 
     workers = workers_of(process.pid)
     process.send_signal(signal.SIGTERM)
@@ -119,7 +126,7 @@ def test_each_worker_gets_its_share_of_the_public_limits(monkeypatch: pytest.Mon
     assert float(shares["HOTLINE_PUBLIC_RATE_PER_SECOND"]) * 3 == pytest.approx(20)
     assert float(shares["HOTLINE_QUERY_CODE_RATE_PER_MINUTE"]) * 3 == pytest.approx(10)
     assert (shares["HOTLINE_PUBLIC_BURST"], shares["HOTLINE_QUERY_CODE_BURST"]) == ("20", "4")
-    assert shares["HOTLINE_QUERY_CODE_MAX_FAILURES"] == "2"
+    assert shares["HOTLINE_QUERY_CODE_MAX_FAILURES"] == "2" and shares["HOTLINE_CLOSE_AFTER_BATCH"] == "true"
     for name, value in shares.items():
         monkeypatch.setenv(name, value)
     again = Settings()  # as a worker reads them

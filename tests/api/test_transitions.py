@@ -138,6 +138,7 @@ def test_batches_are_all_or_nothing(api: Api) -> None:
     good = [register("b-1", "T-0001"), register("b-2", "T-0002"), submit_for_dispatch("b-3", "T-0001")]
     response = api.post("/v1/transitions:batch", {"transitions": good})
     assert response.status_code == 201, response.text
+    assert response.headers.get("connection") != "close", "one process: the connection is kept"
     receipts = response.json()["receipts"]
     assert [r["index"] for r in receipts] == [size, size + 1, size + 2]
     assert [(r["ticket"], r["seq"]) for r in receipts] == [("T-0001", 1), ("T-0002", 1), ("T-0001", 2)]
