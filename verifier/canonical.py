@@ -154,7 +154,16 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 #: Deepest nesting ``parse_json_strict`` hands to the JSON decoder (the canonical checks refuse far less).
 MAX_PARSE_DEPTH = 64
-_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+#: A whole string (possessive: never re-scanned), a bracket, or a quote opening a string that never closes.
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*+"|[\[\]{}]|"')
+
+
+def nested_deeper_than(text: str, limit: int) -> bool:
+    """Whether the JSON text ``text`` nests arrays and objects more than ``limit`` deep (brackets inside strings do
+    not count). Linear in the text, whatever it holds; for text that is not JSON the answer is some answer."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    return _deeper(text, 0, limit, one_value=False)
 
 
 def check_depth(text: str) -> None:
@@ -163,28 +172,31 @@ def check_depth(text: str) -> None:
     Only documents with that many brackets can be that deep, so the exact scan (which skips
     brackets inside strings) runs only for them.
     """
-    if text.count("[") + text.count("{") <= MAX_PARSE_DEPTH:
-        return
-    _scan_depth(text, 0, one_value=False)
+    if nested_deeper_than(text, MAX_PARSE_DEPTH):
+        raise FormatError(f"JSON nested deeper than {MAX_PARSE_DEPTH} levels")
 
 
 def check_value_depth(text: str, start: int) -> None:
     """``check_depth`` for the one value that starts at ``start`` in ``text``, scanning only as far as it goes."""
-    _scan_depth(text, start, one_value=True)
+    if _deeper(text, start, MAX_PARSE_DEPTH, one_value=True):
+        raise FormatError(f"JSON nested deeper than {MAX_PARSE_DEPTH} levels")
 
 
-def _scan_depth(text: str, start: int, *, one_value: bool) -> None:
+def _deeper(text: str, start: int, limit: int, *, one_value: bool) -> bool:
     depth = 0
     for token in _TOKENS.finditer(text, start):
-        bracket = token.group()
-        if bracket in ("[", "{"):
+        found = token.group()
+        if found == '"':
+            return False  # a string that never closes: the rest lies inside it (and the text is no JSON)
+        if found in ("[", "{"):
             depth += 1
-            if depth > MAX_PARSE_DEPTH:
-                raise FormatError(f"JSON nested deeper than {MAX_PARSE_DEPTH} levels")
-        elif bracket in ("]", "}"):
+            if depth > limit:
+                return True
+        elif found in ("]", "}"):
             depth -= 1
         if one_value and depth <= 0:
-            return
+            return False
+    return False
 
 
 _STRICT_DECODER = json.JSONDecoder(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from decimal import Decimal
 from typing import Any
 
@@ -353,3 +355,16 @@ def test_the_checked_path_encodes_exactly_like_the_full_one(value: Any) -> None:
 def test_the_checked_path_sorts_astral_keys_in_utf16_order() -> None:
     value = {"\U0001f600": 1, "\uffff": 2}
     assert canonical_bytes(value, checked=True) == rfc8785.dumps(value)
+
+
+def test_the_depth_scan_is_linear_on_hostile_text() -> None:
+    """A string that never closes, full of escaped quotes, once made the scan start over at every quote: 40 KB took
+    seconds and a 1 MB request body (the devnet's limit) would have taken most of an hour. Run apart, so that a
+    regression fails on the timeout instead of hanging the suite; linear, it takes milliseconds."""
+    program = """
+from verifier.canonical import check_depth, nested_deeper_than
+text = '{"a":"' + (chr(92) + '"') * 500_000 + '[' * 70
+check_depth(text)
+assert not nested_deeper_than(text, 32)
+"""
+    subprocess.run([sys.executable, "-c", program], check=True, timeout=60)

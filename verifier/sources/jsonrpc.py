@@ -14,13 +14,13 @@ wins over an unavailable endpoint when at least two other endpoints answered dif
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import httpx
 
+from verifier.canonical import nested_deeper_than
 from verifier.sources.chain_errors import ChainDisagreement, ChainRpcError, ChainUnavailable, MalformedChainAnswer
 
 T = TypeVar("T")
@@ -31,8 +31,6 @@ MAX_ANSWER_BYTES = 16 * 1024 * 1024
 #: ``json`` recurses in C, and a process whose recursion limit was raised (py_ecc raises it to 100,000 when
 #: imported) would overflow the C stack on an answer like ``[[[[…`` instead of raising RecursionError.
 MAX_ANSWER_DEPTH = 32
-
-_JSON_SPECIAL = re.compile(rb'[\[\]{}"\\]')
 
 
 class JsonRpcEndpoints:
@@ -210,13 +208,18 @@ def parse_envelope(raw: bytes, request_id: int, url: str, method: str) -> dict[s
     Raises:
         MalformedChainAnswer: nested deeper than MAX_ANSWER_DEPTH, not JSON, or not such an object.
     """
-    if nested_deeper_than(raw, MAX_ANSWER_DEPTH):
+    try:
+        # Decoded as json.loads decodes bytes, so that the depth is checked on the very text it parses.
+        text = raw.decode(json.detect_encoding(raw), "surrogatepass")
+    except UnicodeDecodeError as exc:
+        raise MalformedChainAnswer(f"the answer is not JSON: {exc}", answer=raw, url=url, method=method) from exc
+    if nested_deeper_than(text, MAX_ANSWER_DEPTH):
         raise MalformedChainAnswer(
             f"the answer nests arrays and objects deeper than {MAX_ANSWER_DEPTH}", url=url, method=method
         )
     try:
-        reply = json.loads(raw)
-    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors.
+        reply = json.loads(text)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError.
         raise MalformedChainAnswer(f"the answer is not JSON: {exc}", answer=raw, url=url, method=method) from exc
     if not isinstance(reply, dict):
         raise MalformedChainAnswer("the answer is not a JSON-RPC response object", answer=reply, url=url, method=method)
@@ -261,35 +264,6 @@ def rpc_error(error: Any, url: str, method: str, *, status: int | None = None) -
         url=url,
         method=method,
     )
-
-
-def nested_deeper_than(raw: bytes, limit: int) -> bool:
-    """Whether the JSON text ``raw`` nests arrays and objects more than ``limit`` deep (brackets inside strings
-    do not count). Linear in the number of brackets, quotes and backslashes; invalid JSON gives some answer."""
-    if raw.count(b"[") + raw.count(b"{") <= limit:
-        return False
-    depth = 0
-    in_string = False
-    escaped = -1
-    for match in _JSON_SPECIAL.finditer(raw):
-        position = match.start()
-        if position == escaped:
-            continue
-        char = raw[position]
-        if in_string:
-            if char == 0x5C:  # A backslash: the next character is escaped.
-                escaped = position + 1
-            elif char == 0x22:
-                in_string = False
-        elif char == 0x22:
-            in_string = True
-        elif char in (0x5B, 0x7B):
-            depth += 1
-            if depth > limit:
-                return True
-        elif char in (0x5D, 0x7D):
-            depth -= 1
-    return False
 
 
 def raise_failures(failures: list[ChainUnavailable]) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from verifier.canonical import nested_deeper_than
 from verifier.sources import rpc_values
 from verifier.sources.abi import ANCHORED_TOPIC
 from verifier.sources.chain_answers import (
@@ -21,7 +22,7 @@ from verifier.sources.chain_answers import (
     is_unknown_log_revert,
 )
 from verifier.sources.chain_errors import ChainUnavailable, MalformedChainAnswer
-from verifier.sources.jsonrpc import nested_deeper_than, parse_envelope, rpc_error
+from verifier.sources.jsonrpc import parse_envelope, rpc_error
 
 CONTRACT = bytes.fromhex("5fbdb2315678afecb367f032d93f642f64180aa3")
 LOG_ID = bytes(range(32))
@@ -145,5 +146,5 @@ def test_error_objects_become_chain_errors(error: Any) -> None:
 
 @given(st.integers(min_value=0, max_value=60), st.text(alphabet='[]{}"\\ a', max_size=60))
 def test_nesting_depth_matches_the_json_parser(depth: int, noise: str) -> None:
-    nested = json.dumps(json.loads("[" * depth + json.dumps(noise) + "]" * depth)).encode()
+    nested = json.dumps(json.loads("[" * depth + json.dumps(noise) + "]" * depth))
     assert nested_deeper_than(nested, 32) == (depth > 32)
