@@ -144,10 +144,7 @@ def _serve(args: argparse.Namespace, settings: Settings, data: DataDir, ledger: 
     # on first use are created here first, so that they do not race to create two different keys.
     QueryCodeKey.load_or_create(data.keys / KEY_FILE)
     exporter_key(data, ledger, development=settings.development)
-    environment = worker_environment(settings, args.workers)
-    if "HOTLINE_CLOSE_AFTER_BATCH" in os.environ:
-        del environment["HOTLINE_CLOSE_AFTER_BATCH"]  # the operator's choice stands
-    os.environ.update(environment)
+    os.environ.update(worker_environment(settings, args.workers))
     config = uvicorn.Config(
         "api.app:create_app_from_env",
         factory=True,
@@ -177,8 +174,9 @@ def worker_environment(settings: Settings, workers: int) -> dict[str, str]:
         "HOTLINE_QUERY_CODE_RATE_PER_MINUTE": repr(settings.query_code_rate_per_minute / workers),
         "HOTLINE_QUERY_CODE_BURST": str(-(-settings.query_code_burst // workers)),
         "HOTLINE_QUERY_CODE_MAX_FAILURES": str(-(-settings.query_code_max_failures // workers)),
-        # Batches are long: each one's connection is closed, so the next goes to whichever process is free.
-        "HOTLINE_CLOSE_AFTER_BATCH": "true",
+        # Batches are long: each one's connection is closed, so the next goes to whichever process is free
+        # (unless the operator said otherwise).
+        "HOTLINE_CLOSE_AFTER_BATCH": os.environ.get("HOTLINE_CLOSE_AFTER_BATCH", "true"),
     }
     if settings.chain_id is not None:
         environment["HOTLINE_CHAIN_ID"] = str(settings.chain_id)
