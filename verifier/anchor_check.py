@@ -34,9 +34,14 @@ class ChainAnchors:
     def __post_init__(self) -> None:
         self.events.sort(key=lambda e: e.size)
         self._sizes = [e.size for e in self.events]
+        #: The indices the last anchor found covers, ``[low, high)``: a walk in index order asks for it again.
+        self._window: tuple[int, int, AnchorTime] | None = None
 
     def covering(self, index: int) -> AnchorTime | None:
         """The first anchor whose size exceeds ``index``, with its block time (raises ``SourceError``)."""
+        window = self._window
+        if window is not None and window[0] <= index < window[1]:
+            return window[2]
         position = bisect.bisect_right(self._sizes, index)
         if position == len(self.events):
             return None
@@ -47,6 +52,7 @@ class ChainAnchors:
             if stored is None:
                 raise SourceError(f"the chain lists an anchor at size {event.size} but holds none there")
             known = self._times[event.size] = AnchorTime(event.size, stored.block_number, stored.timestamp)
+        self._window = (self._sizes[position - 1] if position else 0, event.size, known)
         return known
 
 

@@ -259,15 +259,35 @@ def _parse_canonical_fast(data: bytes) -> Any:
     (which could make code-point and UTF-16 key order differ), a lone surrogate, invalid UTF-8 or as
     many containers as ``MAX_JSON_DEPTH`` leave the decision to the strict path too.
     """
-    text = data.decode("utf-8")
+    return _plainly_canonical(data.decode("utf-8"))
+
+
+def _plainly_canonical(text: str) -> Any:
     if not text.isascii() and _ASTRAL.search(text):
         raise _NotFast
     if text.count("{") + text.count("[") >= MAX_JSON_DEPTH:
         raise _NotFast
     value = _FAST_DECODER.decode(text)
-    if _SORTED_ENCODER.encode(value).encode("utf-8") != data:
+    if _SORTED_ENCODER.encode(value) != text:
         raise _NotFast
     return value
+
+
+def plainly_canonical_object(text: str, containers: int) -> dict[str, Any] | None:
+    """The object ``text`` holds if it is plainly canonical (as ``parse_canonical``'s fast path decides), where it
+    sits inside a document with ``containers`` other objects and arrays; ``None`` if the strict path must decide.
+
+    For a fast parser that found an object's text inside canonical bytes of a known layout: the same
+    declines as the fast path over the whole document (characters above U+FFFF, as many containers as
+    ``MAX_JSON_DEPTH``, floats, unsafe integers, anything that does not re-encode to the same text).
+    """
+    if text.count("{") + text.count("[") + containers >= MAX_JSON_DEPTH:
+        return None
+    try:
+        value = _plainly_canonical(text)
+    except (_NotFast, ValueError, RecursionError):
+        return None
+    return value if type(value) is dict else None
 
 
 def parse_canonical(data: bytes) -> Any:

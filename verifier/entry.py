@@ -12,29 +12,59 @@ import base64
 import binascii
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from verifier.canonical import canonical_bytes, json_string, parse_canonical
+from verifier.entry_model import (
+    AT_RE,
+    COMMITMENT_RE,
+    EXPORT_V1,
+    HASH_HEX_RE,
+    KEY_ID_RE,
+    KEY_V1,
+    ORG_RE,
+    ORIGIN_RE,
+    POLICY_V1,
+    TICKET_RE,
+    TRANSITION_V1,
+    Actor,
+    Entry,
+    ExportEntry,
+    KeyEntry,
+    PolicyEntry,
+    Transition,
+)
 from verifier.errors import FormatError, PolicyHashMismatch
 from verifier.limits import MAX_ATTRS_BYTES, MAX_ENTRY_BYTES, MAX_SAFE_INTEGER, MAX_STRING_CHARS
-from verifier.merkle import leaf_hash
 from verifier.names import CODE_RE, POLICY_ID_RE
+from verifier.transition_fast import parse_usual_transition
 
-TRANSITION_V1 = "hotline.transition/v1"
-KEY_V1 = "hotline.key/v1"
-POLICY_V1 = "hotline.policy/v1"
-EXPORT_V1 = "hotline.export/v1"
-
-TICKET_RE = re.compile(r"[A-Za-z0-9-]{4,40}")
-ORG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-KEY_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
-HASH_HEX_RE = re.compile(r"[0-9a-f]{64}")
-COMMITMENT_RE = re.compile(r"sha256:[0-9a-f]{64}")
-ORIGIN_RE = re.compile(r"[\x21-\x7e]{1,255}")
-# RFC 3339 with an explicit offset and exactly millisecond precision (DESIGN §3).
-AT_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(Z|[+-]([01]\d|2[0-3]):[0-5]\d)", re.ASCII)
+__all__ = [
+    "AT_RE",
+    "COMMITMENT_RE",
+    "EXPORT_V1",
+    "HASH_HEX_RE",
+    "KEY_ID_RE",
+    "KEY_V1",
+    "ORG_RE",
+    "ORIGIN_RE",
+    "POLICY_V1",
+    "TICKET_RE",
+    "TRANSITION_V1",
+    "Actor",
+    "Entry",
+    "ExportEntry",
+    "KeyEntry",
+    "PolicyEntry",
+    "Transition",
+    "build_entry",
+    "build_transition",
+    "encode_entry",
+    "format_at",
+    "parse_at",
+    "parse_entry",
+]
 
 
 def _fail(path: str, message: str, value: Any = None) -> FormatError:
@@ -109,101 +139,6 @@ def _check_strings(value: Any, path: str) -> None:
         for i, item in enumerate(value):
             _check_strings(item, f"{path}[{i}]")
 
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acted: organisation code, role from the policy, optional registered key id."""
-
-    org: str
-    role: str
-    key: str | None = None
-
-
-@dataclass(frozen=True)
-class Transition:
-    """A parsed ``hotline.transition/v1`` entry; ``data`` is its canonical bytes."""
-
-    data: bytes
-    log: str
-    ticket: str
-    seq: int
-    prev: str | None
-    event: str
-    from_state: str | None
-    to_state: str
-    actor: Actor
-    at: str
-    policy: str
-    attrs: Mapping[str, Any]
-    payload: str | None
-    sig: str | None
-    #: ``at`` as parsed when the entry was (``parse_at``), for step V10.
-    moment: datetime | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def leaf_hash(self) -> bytes:
-        return leaf_hash(self.data)
-
-    def signed_bytes(self) -> bytes:
-        """The bytes an actor's signature covers: the canonical entry without ``sig``."""
-        record = parse_canonical(self.data)
-        record.pop("sig", None)
-        return canonical_bytes(record)
-
-
-@dataclass(frozen=True)
-class KeyEntry:
-    """A parsed ``hotline.key/v1`` entry: an actor key registered or revoked."""
-
-    data: bytes
-    log: str
-    op: str
-    key: str
-    org: str
-    role: str | None
-    public_key: bytes | None
-    at: str
-
-    @property
-    def leaf_hash(self) -> bytes:
-        return leaf_hash(self.data)
-
-
-@dataclass(frozen=True)
-class PolicyEntry:
-    """A parsed ``hotline.policy/v1`` entry: a workflow policy published in full."""
-
-    data: bytes
-    log: str
-    id: str
-    at: str
-    document: Mapping[str, Any]
-
-    @property
-    def leaf_hash(self) -> bytes:
-        return leaf_hash(self.data)
-
-
-@dataclass(frozen=True)
-class ExportEntry:
-    """A parsed ``hotline.export/v1`` entry: an export was made (who, which filter, the bundle's hash)."""
-
-    data: bytes
-    log: str
-    id: str
-    by: str
-    filter: Mapping[str, Any]
-    bundle: str
-    tickets: int
-    entries: int
-    at: str
-
-    @property
-    def leaf_hash(self) -> bytes:
-        return leaf_hash(self.data)
-
-
-Entry = Transition | KeyEntry | PolicyEntry | ExportEntry
 
 _TRANSITION_REQUIRED = frozenset(
     {"v", "log", "ticket", "seq", "prev", "event", "from", "to", "actor", "at", "policy", "attrs", "payload"}
@@ -393,6 +328,9 @@ def parse_entry(data: bytes) -> Entry:
     """
     if not isinstance(data, bytes):
         raise FormatError("entry must be bytes")
+    usual = parse_usual_transition(data)
+    if usual is not None:
+        return usual
     if len(data) > MAX_ENTRY_BYTES:
         raise FormatError(f"entry is {len(data)} bytes, more than {MAX_ENTRY_BYTES}", size=len(data))
     return _validate(parse_canonical(data), data)

@@ -55,6 +55,11 @@ class ActorKeyState:
     revoked: int | None = None
 
 
+def _where(index: int, entry: Transition) -> dict[str, object]:
+    """A chain break's evidence of place (built only for a failure: the checks run for every transition)."""
+    return {"ticket": entry.ticket, "index": index, "seq": entry.seq}
+
+
 class History:
     """The state a verifier keeps while it walks a log's entries in index order."""
 
@@ -89,14 +94,13 @@ class History:
     def check_chain(self, index: int, entry: Transition) -> None:
         """Step V7: ``seq`` follows the ticket's last, ``prev`` names its last entry's hash."""
         last = self.tickets.get(entry.ticket)
-        where = {"ticket": entry.ticket, "index": index, "seq": entry.seq}
         if last is None:
             if entry.seq != 1 or entry.prev is not None:
                 raise ChainBreak(
                     f"ticket {entry.ticket}: its first entry here has seq {entry.seq}; entries 1 to {entry.seq - 1} "
                     "are missing",
                     expected_seq=1,
-                    **where,
+                    **_where(index, entry),
                 )
             return
         if entry.seq != last.seq + 1:
@@ -105,14 +109,14 @@ class History:
                 f"ticket {entry.ticket}: {what} {entry.seq} (after seq {last.seq} at index {last.index})",
                 expected_seq=last.seq + 1,
                 previous_index=last.index,
-                **where,
+                **_where(index, entry),
             )
         if entry.prev != last.head.hex():
             raise ChainBreak(
                 f"ticket {entry.ticket}: seq {entry.seq} does not link to seq {last.seq} (prev is not its hash)",
                 expected_prev=last.head.hex(),
                 prev=entry.prev,
-                **where,
+                **_where(index, entry),
             )
 
     def check_workflow(self, index: int, entry: Transition) -> None:
