@@ -50,24 +50,9 @@ class EntryWalk:
             self._fail(exc, "V8" if isinstance(entry, PolicyEntry) else "V9")
 
     def _transition(self, index: int, entry: Transition, leaf: bytes | None) -> None:
-        # Spelled out rather than looped over: this runs for every transition of a full audit.
-        history = self.history
-        try:
-            history.check_chain(index, entry)
-        except VerificationError as exc:
-            self._fail(exc, "V7")
-        try:
-            history.check_workflow(index, entry)
-        except VerificationError as exc:
-            self._fail(exc, "V8")
-        if entry.sig is not None:
-            try:
-                history.check_signature(index, entry)
-            except VerificationError as exc:
-                self._fail(exc, "V9")
+        self.history.transition(index, entry, leaf, self._fail)
         if self.anchors is not None:
             self._timeliness(index, entry)
-        history.advance(index, entry, leaf)
 
     def _timeliness(self, index: int, entry: Transition) -> None:
         if self.anchors is None or not self.report.ok("V10"):

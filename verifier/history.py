@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -21,6 +22,10 @@ from verifier.policy import Policy, check_transition, parse_policy
 
 #: Most allowed (policy, state, event, from, to, role) combinations ``History`` remembers (then it starts over).
 MAX_REMEMBERED_TRANSITIONS = 4096
+
+
+#: Where ``History.transition`` hands a failed check: the error and its step.
+Failed = Callable[[VerificationError, str], None]
 
 
 class ChainBreak(VerificationError):
@@ -91,9 +96,36 @@ class History:
             )
         known.revoked = index
 
-    def check_chain(self, index: int, entry: Transition) -> None:
-        """Step V7: ``seq`` follows the ticket's last, ``prev`` names its last entry's hash."""
+    def transition(self, index: int, entry: Transition, leaf: bytes | None, failed: Failed) -> None:
+        """Steps V7, V8 and V9 for one transition, each failure handed to ``failed`` with its step; then the
+        transition becomes its ticket's head whatever the checks found.
+
+        ``leaf``: the entry's leaf hash, when the caller has it already.
+        """
         last = self.tickets.get(entry.ticket)
+        try:
+            self._check_chain(index, entry, last)
+        except VerificationError as exc:
+            failed(exc, "V7")
+        try:
+            self._check_workflow(index, entry, last)
+        except VerificationError as exc:
+            failed(exc, "V8")
+        if entry.sig is not None:
+            try:
+                self._check_signature(index, entry, entry.sig)
+            except VerificationError as exc:
+                failed(exc, "V9")
+        head = leaf or entry.leaf_hash
+        if last is None:
+            self.tickets[entry.ticket] = TicketHead(entry.seq, head, entry.to_state, index)
+        else:
+            last.seq, last.head, last.state, last.index = entry.seq, head, entry.to_state, index
+        self.transitions += 1
+        self.signed += entry.sig is not None
+
+    def _check_chain(self, index: int, entry: Transition, last: TicketHead | None) -> None:
+        """Step V7: ``seq`` follows the ticket's last, ``prev`` names its last entry's hash."""
         if last is None:
             if entry.seq != 1 or entry.prev is not None:
                 raise ChainBreak(
@@ -119,7 +151,7 @@ class History:
                 **_where(index, entry),
             )
 
-    def check_workflow(self, index: int, entry: Transition) -> None:
+    def _check_workflow(self, index: int, entry: Transition, last: TicketHead | None) -> None:
         """Step V8: the transition is allowed by the policy it names, which the log published before it."""
         published = self.policies.get(entry.policy)
         if published is None or published[0] > index:
@@ -130,7 +162,6 @@ class History:
                 index=index,
                 known=sorted(self.policies),
             )
-        last = self.tickets.get(entry.ticket)
         current = last.state if last else None
         # check_transition is a pure function of these values, and a log repeats few combinations of them.
         allowed = (entry.policy, current, entry.event, entry.from_state, entry.to_state, entry.actor.role)
@@ -153,10 +184,8 @@ class History:
             self._allowed.clear()
         self._allowed.add(allowed)
 
-    def check_signature(self, index: int, entry: Transition) -> None:
+    def _check_signature(self, index: int, entry: Transition, sig: str) -> None:
         """Step V9: a signed transition verifies with its actor's key, registered before it and not revoked."""
-        if entry.sig is None:
-            return
         where = {"ticket": entry.ticket, "seq": entry.seq, "index": index, "key": entry.actor.key}
         key = self.keys.get(entry.actor.key or "")
         if key is None or key.registered > index:
@@ -170,24 +199,10 @@ class History:
                 f"signed by key {entry.actor.key!r} of {key.org}, for an actor of {entry.actor.org}", **where
             )
         try:
-            signature = base64.b64decode(entry.sig, validate=True)
+            signature = base64.b64decode(sig, validate=True)
             Ed25519PublicKey.from_public_bytes(key.public_key).verify(signature, entry.signed_bytes())
         except (InvalidSignature, binascii.Error, ValueError):
             raise ActorSignatureError(f"the signature by key {entry.actor.key!r} does not verify", **where) from None
-
-    def advance(self, index: int, entry: Transition, leaf: bytes | None = None) -> None:
-        """Take the transition as the ticket's new head (after the checks the caller chose to run).
-
-        ``leaf``: the entry's leaf hash, when the caller has it already.
-        """
-        head = leaf or entry.leaf_hash
-        last = self.tickets.get(entry.ticket)
-        if last is None:
-            self.tickets[entry.ticket] = TicketHead(entry.seq, head, entry.to_state, index)
-        else:
-            last.seq, last.head, last.state, last.index = entry.seq, head, entry.to_state, index
-        self.transitions += 1
-        self.signed += entry.sig is not None
 
     def policy(self, policy_id: str) -> Policy | None:
         published = self.policies.get(policy_id)
