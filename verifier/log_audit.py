@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from verifier.anchor_check import ChainAnchors, wrong_place
 from verifier.audit_state import AuditProgress, load_progress, save_progress
@@ -39,6 +39,21 @@ class LogSource(Protocol):
     def latest_checkpoint(self) -> str: ...
 
     def consistency(self, size1: int, size2: int) -> Sequence[bytes]: ...
+
+
+class Pages(Protocol):
+    """Pages of entries ``(first index, entries)`` as a context manager (see ``verifier.prefetch.Prefetch``)."""
+
+    def __enter__(self) -> Iterable[tuple[int, list[bytes]]]: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+@runtime_checkable
+class PagedSource(Protocol):
+    """A source that fetches a range of pages its own way (``LogApi``: in a child process)."""
+
+    def pages(self, start: int, end: int) -> Pages: ...
 
 
 Progress = Callable[[int, int], None]
@@ -288,7 +303,9 @@ class LogAudit:
         saved_at = tree.size
         if self.progress is not None:
             self.progress(tree.size, size)
-        with Prefetch(self.source.entries, tree.size, size) as pages:
+        source = self.source
+        paged = source.pages(tree.size, size) if isinstance(source, PagedSource) else None
+        with paged or Prefetch(source.entries, tree.size, size) as pages:
             try:
                 for start, entries in pages:
                     if not entries:

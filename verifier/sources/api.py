@@ -12,13 +12,16 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
 
 from verifier.errors import SourceError
 from verifier.limits import MAX_ENTRY_BYTES, MAX_NOTE_BYTES, MAX_PROOF_HASHES
+
+if TYPE_CHECKING:
+    from verifier.sources.page_process import PageProcess
 
 _HEX32 = re.compile(r"[0-9a-f]{64}")
 #: Largest answer read from the API (a ticket's bundle, a page of 1,000 entries).
@@ -52,12 +55,11 @@ def _int(value: Any, what: str) -> int:
 class LogApi:
     """A client of one hotline-ledger API (``base_url`` without ``/v1``)."""
 
-    def __init__(
-        self, base_url: str, *, token: str | None = None, timeout: float = 30.0, client: httpx.Client | None = None
-    ) -> None:
+    def __init__(self, base_url: str, *, token: str | None = None, timeout: float = 30.0) -> None:
         self.base_url = base_url.rstrip("/")
+        self.token, self.timeout = token, timeout
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.client = client or httpx.Client(timeout=timeout, headers=headers, follow_redirects=False)
+        self.client = httpx.Client(timeout=timeout, headers=headers, follow_redirects=False)
 
     def close(self) -> None:
         self.client.close()
@@ -116,6 +118,12 @@ class LogApi:
         if not all(isinstance(h, str) and _HEX32.fullmatch(h) for h in proof):
             raise MalformedAnswer("the API's consistency proof holds something that is not a 32-byte hex hash")
         return [bytes.fromhex(h) for h in proof]
+
+    def pages(self, start: int, end: int) -> PageProcess:
+        """The entries ``start <= index < end`` page by page, fetched (and shape-checked) in a child process."""
+        from verifier.sources.page_process import ApiAddress, PageProcess  # it imports this module
+
+        return PageProcess(ApiAddress(self.base_url, self.token, self.timeout), start, end)
 
     def entries(self, start: int, end: int | None = None) -> EntriesPage:
         """One page of raw entries from ``start`` (the server decides the page size)."""

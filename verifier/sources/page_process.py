@@ -1,0 +1,123 @@
+"""Fetching a full audit's pages of entries in a child process, while the audit checks them in its own.
+
+A thread (``verifier.prefetch``) overlaps the network wait with the checks, but the client's own work —
+HTTP, and decoding and checking the shape of every page — runs under the audit's GIL, on the audit's
+core. In a child process it runs on the other core: the child fetches and shape-checks each page as
+``LogApi.entries`` does, and hands the audit its entries through a pipe (pickled bytes objects, a memory
+copy). The pipe holds little, so the child runs at most a page or two ahead; the audit's memory does
+not grow with a fast server.
+
+The child trusts nothing more than ``LogApi`` does, and the audit trusts the child no more than the
+server: the entries are checked as evidence whichever way they came. A failure to fetch reaches the
+audit as the ``SourceError`` it was in the child; a child that dies reaches it as a ``SourceError`` too.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from types import TracebackType
+
+from verifier.errors import SourceError
+from verifier.sources.api import ApiUnavailable, LogApi, MalformedAnswer
+
+#: The errors a child can report by name, rebuilt on the audit's side with their message.
+_ERRORS: dict[str, type[SourceError]] = {
+    "ApiUnavailable": ApiUnavailable,
+    "MalformedAnswer": MalformedAnswer,
+    "SourceError": SourceError,
+}
+#: How long the audit waits for a child to end when it closes it early, in seconds.
+_JOIN_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class ApiAddress:
+    """What a child needs to talk to the API as the audit's ``LogApi`` does."""
+
+    base_url: str
+    token: str | None
+    timeout: float
+
+
+def _serve(pipe: Connection, address: ApiAddress, start: int, end: int) -> None:
+    """The child: send ``("page", start, entries)`` for each page, then ``("done",)``, or ``("error", kind, text)``."""
+    # Ctrl-C reaches the whole process group; the audit decides when to stop, and closes the pipe.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with LogApi(address.base_url, token=address.token, timeout=address.timeout) as api:
+            position = start
+            while position < end:
+                try:
+                    entries = api.entries(position, end).entries
+                except SourceError as exc:
+                    kind = type(exc).__name__
+                    pipe.send(("error", kind if kind in _ERRORS else "SourceError", str(exc)))
+                    return
+                pipe.send(("page", position, entries))
+                if not entries:
+                    return
+                position += len(entries)
+            pipe.send(("done",))
+    except (BrokenPipeError, ConnectionResetError, EOFError):
+        return  # the audit closed its end: it needs no more pages
+    finally:
+        pipe.close()
+
+
+class PageProcess:
+    """The entries ``start <= index < end`` page by page, as ``(first index, entries)``, fetched by a child
+    process; a context manager (leaving it ends the child). Iterating raises the ``SourceError`` the child met
+    when the caller reaches that page; an empty page ends the iteration."""
+
+    def __init__(self, address: ApiAddress, start: int, end: int) -> None:
+        # spawn, not fork: the audit may hold threads and open connections a forked child would inherit.
+        context = multiprocessing.get_context("spawn")
+        self._pipe, child_end = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=_serve, args=(child_end, address, start, end), name="entries-fetcher", daemon=True
+        )
+        self._process.start()
+        child_end.close()
+        self._finished = False
+
+    def __iter__(self) -> Iterator[tuple[int, list[bytes]]]:
+        while True:
+            try:
+                message = self._pipe.recv()
+            except (EOFError, OSError):
+                code = self._process.exitcode
+                raise SourceError(
+                    "the process fetching the entries ended without an answer"
+                    + ("" if code is None else f" (exit code {code})")
+                ) from None
+            if message[0] != "page":
+                self._finished = True
+                if message[0] == "error":
+                    raise _ERRORS[message[1]](message[2])
+                return
+            _, position, entries = message
+            yield position, entries
+            if not entries:
+                self._finished = True
+                return
+
+    def close(self) -> None:
+        self._pipe.close()
+        if not self._finished:
+            self._process.terminate()  # stopped early: whatever it is waiting for is not wanted
+        self._process.join(_JOIN_SECONDS)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+    def __enter__(self) -> PageProcess:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
