@@ -13,7 +13,7 @@ from typing import Any
 
 from tests.evidence.simulator import LogSimulator
 from verifier.canonical import canonical_bytes
-from verifier.sources.api import EntriesPage
+from verifier.entries_page import EntriesPage
 
 PAGE_SIZE = 7
 
