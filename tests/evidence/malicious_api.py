@@ -122,7 +122,7 @@ def on(route: str, rewrite: Callable[[Reply], Reply]) -> Tamper:
     return lambda path, reply: rewrite(reply) if urlsplit(path).path.startswith(route) else reply
 
 
-def _json(reply: Reply, edit: Callable[[Any], Any]) -> Reply:
+def _document(reply: Reply, edit: Callable[[Any], Any]) -> Reply:
     """``edit`` applied to a JSON answer, or to a binary entries page as if it were the JSON page."""
     status, kind, body, delay = reply
     if kind != BINARY:
@@ -165,7 +165,7 @@ def flip_entry(reply: Reply) -> Reply:
             _flip_data(document["entries"][-1])
         return document
 
-    return _json(reply, edit)
+    return _document(reply, edit)
 
 
 def drop_entry_renumbered(reply: Reply) -> Reply:
@@ -181,7 +181,7 @@ def drop_entry_renumbered(reply: Reply) -> Reply:
                 document["next"] -= 1
         return document
 
-    return _json(reply, edit)
+    return _document(reply, edit)
 
 
 def reorder_entries(reply: Reply) -> Reply:
@@ -193,17 +193,17 @@ def reorder_entries(reply: Reply) -> Reply:
             entries[0]["data"], entries[1]["data"] = entries[1]["data"], entries[0]["data"]
         return document
 
-    return _json(reply, edit)
+    return _document(reply, edit)
 
 
 def drop_entry_unnumbered(reply: Reply) -> Reply:
     """An entry dropped and the indices left with a hole."""
-    return _json(reply, lambda document: {**document, "entries": document["entries"][1:]})
+    return _document(reply, lambda document: {**document, "entries": document["entries"][1:]})
 
 
 def wrong_proof(reply: Reply) -> Reply:
     """A consistency proof with its first hash replaced."""
-    return _json(reply, lambda document: {"proof": ["00" * 32, *document["proof"][1:]]})
+    return _document(reply, lambda document: {"proof": ["00" * 32, *document["proof"][1:]]})
 
 
 def garbage(reply: Reply) -> Reply:
