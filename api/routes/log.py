@@ -4,15 +4,18 @@ anchors, policies, trust)."""
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
+from base64 import b64encode
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from api.auth import public_rate_limit, require
 from api.errors import ApiProblem, problem_responses
+from api.negotiation import choose
 from api.schemas import AnchorOut, ConsistencyOut, EntriesOut, EntryOut, InclusionOut, PolicyOut, TrustOut
 from api.services import Services, ServicesDep
+from verifier import entries_page
 from verifier.limits import MAX_UINT64
 
 router = APIRouter(prefix="/v1", tags=["log"])
@@ -31,6 +34,8 @@ _MAX_INDEX = min(MAX_UINT64, 2**63 - 1)
 Index = Annotated[int, Query(ge=0, le=_MAX_INDEX)]
 Size = Annotated[int, Query(ge=1, le=_MAX_INDEX)]
 NOTE = "text/plain; charset=utf-8"
+#: Both representations of an entries page say that they depend on the request's ``Accept`` header.
+_VARY = {"Vary": "Accept"}
 
 
 def _note(text: str) -> PlainTextResponse:
@@ -98,21 +103,46 @@ def consistency_proof(
     return ConsistencyOut(size1=size1, size2=size2, proof=[h.hex() for h in proof])
 
 
-@router.get("/entries", response_model=EntriesOut, responses=problem_responses(401, 403, 422, 503), dependencies=audit)
+_ENTRIES_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The page: JSON by default; the compact binary page (docs/evidence-formats.md) when the "
+        f"`Accept` header prefers `{entries_page.MEDIA_TYPE}`.",
+        "content": {entries_page.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+    },
+    **problem_responses(401, 403, 422, 503),
+}
+_ENTRIES_OFFERS = ("application/json", entries_page.MEDIA_TYPE)
+
+
+@router.get("/entries", response_model=EntriesOut, responses=_ENTRIES_RESPONSES, dependencies=audit)
 def entries(
-    start: Index, found: ServicesDep, end: Annotated[int | None, Query(ge=0, le=_MAX_INDEX)] = None
-) -> EntriesOut:
-    """Raw entries ``start <= index < end``, at most 1,000 per page; ``next`` is where the next page starts."""
-    tree_size = found.ledger.head().tree_size
-    stop = min(tree_size, start + MAX_PAGE, end if end is not None else tree_size)
-    stored = found.ledger.entries(start, stop) if start < stop else []
+    request: Request,
+    response: Response,
+    start: Index,
+    found: ServicesDep,
+    end: Annotated[int | None, Query(ge=0, le=_MAX_INDEX)] = None,
+) -> EntriesOut | Response:
+    """Raw entries ``start <= index < end``, at most 1,000 per page; ``next`` is where the next page starts.
+
+    Answered as JSON (each entry base64), or as a binary page when the ``Accept`` header prefers
+    ``application/vnd.hotline.entries``: the same page either way.
+    """
+    stop = min(start + MAX_PAGE, _MAX_INDEX if end is None else end, _MAX_INDEX)
+    stored, tree_size = found.ledger.entry_data(start, stop)
+    stop = start + len(stored)
     wanted_end = tree_size if end is None else min(end, tree_size)
+    following = stop if start < stop < wanted_end else None
+    accept = ", ".join(request.headers.getlist("accept"))
+    if choose(accept, _ENTRIES_OFFERS) == entries_page.MEDIA_TYPE:
+        body = entries_page.encode(start, tree_size, following, stored)
+        return Response(body, media_type=entries_page.MEDIA_TYPE, headers=_VARY)
+    response.headers.update(_VARY)
     return EntriesOut(
         start=start,
-        end=max(start, stop),
+        end=stop,
         tree_size=tree_size,
-        entries=[EntryOut.of(item) for item in stored],
-        next=stop if start < stop < wanted_end else None,
+        entries=[EntryOut(index=start + n, data=b64encode(data).decode()) for n, data in enumerate(stored)],
+        next=following,
     )
 
 

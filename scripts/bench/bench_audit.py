@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import audit_fixture as fixture
+import httpx
 from bench_log import Contention, frozen_garbage, log, machine_info, publish
 from peak import VERIFY_CHILD
 from pymerkle import InmemoryTree
@@ -46,7 +47,7 @@ from ledger.config import DataDir
 from verifier.bundle_file import IN_MEMORY_BYTES
 from verifier.log_audit import LogAudit
 from verifier.merkle import leaf_hash, tree_root, verify_inclusion
-from verifier.sources.api import LogApi
+from verifier.sources.api import ENTRIES_ACCEPT, LogApi
 from verifier.sources.chain import ChainReader
 
 SCHEMA = "hotline-ledger/bench-audit/v1"
@@ -118,25 +119,46 @@ def audit_subprocess(url: str, token: str, trust: Path, rpc: str, state: Path, s
     }
 
 
-def serve_pages(url: str, token: str, size: int) -> dict[str, Any]:
-    """Every page of ``GET /v1/entries`` fetched and decoded by ``LogApi``, nothing checked."""
+def serve_pages(
+    url: str, token: str, size: int, *, server_pid: int | None = None, accept: str | None = None
+) -> dict[str, Any]:
+    """Every page of ``GET /v1/entries`` fetched and decoded by ``LogApi``, nothing checked.
+
+    ``LogApi`` asks for the binary pages; ``accept`` replaces the ``Accept`` header it sends (``application/json``:
+    the JSON pages). With ``server_pid``, the server's CPU time is measured too; the client's is this process's.
+    """
+    kinds: set[str] = set()
+    hooks: dict[str, list[Any]] = {"response": [lambda response: kinds.add(response.headers["content-type"])]}
+    if accept:
+        hooks["request"] = [lambda request: request.headers.__setitem__("Accept", accept)]
+    client = httpx.Client(timeout=30.0, headers={"Authorization": f"Bearer {token}"}, event_hooks=hooks)
     watch = Contention()
+    server_cpu = 0.0 if server_pid is None else _cpu_seconds(server_pid)
+    client_cpu = time.process_time()
     began = time.perf_counter()
     pages, position = 0, 0
-    with LogApi(url, token=token) as api:
+    with LogApi(url, client=client) as api:
         while position < size:
             page = api.entries(position, size)
             position += len(page.entries)
             pages += 1
     seconds = time.perf_counter() - began
-    return {
+    client_cpu = time.process_time() - client_cpu
+    results: dict[str, Any] = {
+        "accept": accept or ENTRIES_ACCEPT,
+        "served_as": sorted(kinds),
         "entries": size,
         "pages": pages,
         "seconds": seconds,
         "entries_per_s": size / seconds,
         "ms_per_page": 1000 * seconds / pages,
-        "contention": watch.report(),
+        "client_cpu_s": client_cpu,
+        "client_cpu_us_per_entry": 1e6 * client_cpu / size,
     }
+    if server_pid is not None:
+        server_cpu = _cpu_seconds(server_pid) - server_cpu
+        results |= {"server_cpu_s": server_cpu, "server_cpu_us_per_entry": 1e6 * server_cpu / size}
+    return results | {"contention": watch.report()}
 
 
 @dataclass
@@ -276,7 +298,7 @@ def run(cfg: Config, cache: Path, workdir: Path, command: str) -> dict[str, Any]
                 log(f"  {audited['entries_per_s']:,.0f} entries/s, peak RSS {audited['peak_rss_mb']:,.0f} MB")
                 if size == largest:
                     log("GET /v1/entries alone")
-                    results["entries_api"] = serve_pages(server.url, token, size)
+                    results["entries_api"] = serve_pages(server.url, token, size, server_pid=server.process.pid)
         log(f"the audit's core from memory: {largest:,} entries")
         source = MemorySource(cache / str(largest))
         results["core_in_memory"] = audit_in_memory(source, trust, chain.node.url, cfg.profile)

@@ -2,7 +2,9 @@
 reorders what it serves, answers garbage, truncated JSON or HTTP 500, or answers too slowly.
 
 It serves either the simulator's log (``simulated``: the routes ``hotline-verify`` reads, as the API shapes
-them) or proxies a real API (``proxied``); ``tamper`` rewrites each answer on its way out.
+them) or proxies a real API (``proxied``); ``tamper`` rewrites each answer on its way out. Entries pages come
+as the client's ``Accept`` header asks (JSON or the binary page), or as ``accept`` forces; the tamperings of
+entries act on either representation.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from api.negotiation import choose
 from tests.background_server import BackgroundServer
 from tests.evidence.sim_server import SimulatedApi
+from verifier import entries_page
 from verifier.canonical import canonical_bytes
 
 #: status (``None``: close without answering), content type, body, delay in seconds.
@@ -29,6 +33,11 @@ Upstream = Callable[[str, dict[str, str]], Reply]
 Tamper = Callable[[str, Reply], Reply]
 
 JSON = "application/json"
+BINARY = entries_page.MEDIA_TYPE
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    return next((v for k, v in headers.items() if k.lower() == name), None)
 
 
 def simulated(api: SimulatedApi) -> Upstream:
@@ -42,7 +51,10 @@ def simulated(api: SimulatedApi) -> Upstream:
         if parts.path.startswith("/v1/tickets/") and parts.path.endswith("/bundle"):
             return 200, JSON, api.ticket_bundle(parts.path.split("/")[3]), 0.0
         if parts.path == "/v1/entries":
-            return 200, JSON, canonical_bytes(api.entries_document(query["start"], query.get("end"))), 0.0
+            start, end = query["start"], query.get("end")
+            if choose(_header(headers, "accept"), (JSON, BINARY)) == BINARY:
+                return 200, BINARY, api.entries_binary(start, end), 0.0
+            return 200, JSON, canonical_bytes(api.entries_document(start, end)), 0.0
         if parts.path == "/v1/proofs/consistency":
             proof = api.consistency(query["from"], query["to"])
             return 200, JSON, json.dumps({"proof": [h.hex() for h in proof]}).encode(), 0.0
@@ -52,10 +64,10 @@ def simulated(api: SimulatedApi) -> Upstream:
 
 
 def proxied(base_url: str) -> Upstream:
-    """A real API, asked with the client's own credentials."""
+    """A real API, asked with the client's own credentials and ``Accept`` header."""
 
     def fetch(path: str, headers: dict[str, str]) -> Reply:
-        forwarded = {k: v for k, v in headers.items() if k.lower() == "authorization"}
+        forwarded = {k: v for k, v in headers.items() if k.lower() in ("authorization", "accept")}
         answer = httpx.get(base_url + path, headers=forwarded, timeout=30)
         return answer.status_code, answer.headers.get("content-type", JSON), answer.content, 0.0
 
@@ -63,18 +75,28 @@ def proxied(base_url: str) -> Upstream:
 
 
 class MaliciousApi(BackgroundServer):
-    """Serves ``upstream`` through ``tamper`` on a free loopback port; a context manager that always stops."""
+    """Serves ``upstream`` through ``tamper`` on a free loopback port; a context manager that always stops.
 
-    def __init__(self, upstream: Upstream, tamper: Tamper | None = None) -> None:
+    ``accept`` replaces the client's ``Accept`` header on the way to ``upstream`` (``JSON``: serve JSON pages to
+    a client that prefers the binary ones, as an older server would); ``kinds`` are the content types that
+    ``upstream`` answered.
+    """
+
+    def __init__(self, upstream: Upstream, tamper: Tamper | None = None, *, accept: str | None = None) -> None:
         self.upstream = upstream
         self.tamper: Tamper = tamper or (lambda path, reply: reply)
         self.requests: list[str] = []
+        self.kinds: list[str] = []
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 owner.requests.append(self.path)
-                status, kind, body, delay = owner.tamper(self.path, owner.upstream(self.path, dict(self.headers)))
+                headers = {k: v for k, v in self.headers.items() if accept is None or k.lower() != "accept"}
+                headers |= {} if accept is None else {"Accept": accept}
+                answered = owner.upstream(self.path, headers)
+                owner.kinds.append(answered[1])
+                status, kind, body, delay = owner.tamper(self.path, answered)
                 time.sleep(delay)
                 if status is None:
                     self.close_connection = True
@@ -100,9 +122,24 @@ def on(route: str, rewrite: Callable[[Reply], Reply]) -> Tamper:
     return lambda path, reply: rewrite(reply) if urlsplit(path).path.startswith(route) else reply
 
 
-def _json(reply: Reply, edit: Callable[[Any], Any]) -> Reply:
+def _document(reply: Reply, edit: Callable[[Any], Any]) -> Reply:
+    """``edit`` applied to a JSON answer, or to a binary entries page as if it were the JSON page."""
     status, kind, body, delay = reply
-    return status, kind, json.dumps(edit(json.loads(body))).encode(), delay
+    if kind != BINARY:
+        return status, kind, json.dumps(edit(json.loads(body))).encode(), delay
+    page = entries_page.decode(body, int.from_bytes(body[4:12]))
+    edited = edit(
+        {
+            "start": page.start,
+            "entries": [
+                {"index": page.start + n, "data": base64.b64encode(e).decode()} for n, e in enumerate(page.entries)
+            ],
+            "next": page.next,
+            "tree_size": page.tree_size,
+        }
+    )
+    data = [base64.b64decode(e["data"]) for e in edited["entries"]]
+    return status, kind, entries_page.encode(edited["start"], edited["tree_size"], edited["next"], data), delay
 
 
 _MILLISECOND = re.compile(rb'"at":"[^"]*?\.[0-9]{2}([0-9])')
@@ -128,7 +165,7 @@ def flip_entry(reply: Reply) -> Reply:
             _flip_data(document["entries"][-1])
         return document
 
-    return _json(reply, edit)
+    return _document(reply, edit)
 
 
 def drop_entry_renumbered(reply: Reply) -> Reply:
@@ -144,7 +181,7 @@ def drop_entry_renumbered(reply: Reply) -> Reply:
                 document["next"] -= 1
         return document
 
-    return _json(reply, edit)
+    return _document(reply, edit)
 
 
 def reorder_entries(reply: Reply) -> Reply:
@@ -156,17 +193,17 @@ def reorder_entries(reply: Reply) -> Reply:
             entries[0]["data"], entries[1]["data"] = entries[1]["data"], entries[0]["data"]
         return document
 
-    return _json(reply, edit)
+    return _document(reply, edit)
 
 
 def drop_entry_unnumbered(reply: Reply) -> Reply:
     """An entry dropped and the indices left with a hole."""
-    return _json(reply, lambda document: {**document, "entries": document["entries"][1:]})
+    return _document(reply, lambda document: {**document, "entries": document["entries"][1:]})
 
 
 def wrong_proof(reply: Reply) -> Reply:
     """A consistency proof with its first hash replaced."""
-    return _json(reply, lambda document: {"proof": ["00" * 32, *document["proof"][1:]]})
+    return _document(reply, lambda document: {"proof": ["00" * 32, *document["proof"][1:]]})
 
 
 def garbage(reply: Reply) -> Reply:

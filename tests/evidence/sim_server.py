@@ -12,8 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.evidence.simulator import LogSimulator
+from verifier import entries_page
 from verifier.canonical import canonical_bytes
-from verifier.sources.api import EntriesPage
+from verifier.entries_page import EntriesPage
 
 PAGE_SIZE = 7
 
@@ -75,3 +76,8 @@ class SimulatedApi:
             "next": page.next,
             "tree_size": page.tree_size,
         }
+
+    def entries_binary(self, start: int, end: int | None = None) -> bytes:
+        """The binary answer of ``GET /v1/entries`` for this page (``application/vnd.hotline.entries``)."""
+        page = self.entries(start, end)
+        return entries_page.encode(start, page.tree_size, page.next, page.entries)

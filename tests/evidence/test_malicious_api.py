@@ -1,5 +1,6 @@
 """A malicious API over real HTTP (serving the simulated log): ``verify_ticket`` and ``audit_log`` read it
-through the real ``LogApi`` and end FAILED at the right step or INCOMPLETE — never with an exception."""
+through the real ``LogApi`` and end FAILED at the right step or INCOMPLETE — never with an exception.
+``log`` runs with entries pages in both representations: binary (what ``LogApi`` asks for) and JSON."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from verifier.ticket_check import verify_ticket
 BUNDLE, CHECKPOINT, ENTRIES, CONSISTENCY = "/v1/tickets/", "/v1/checkpoint", "/v1/entries", "/v1/proofs/consistency"
 
 Case = tuple[str, str, Callable[[m.Reply], m.Reply], Outcome, str | None]
+#: How entries pages are served: as the client asks (binary), or JSON whatever it asks.
+FORMATS = {"binary": None, "json": m.JSON}
 
 CASES: list[Case] = [
     ("ticket", BUNDLE, m.flip_entry, Outcome.FAILED, "V2"),
@@ -59,24 +62,43 @@ def served(scene: Scene) -> Scene:
     return scene
 
 
-@pytest.mark.parametrize("command", ["ticket", "log"])
-def test_the_honest_server_verifies(served: Scene, command: str) -> None:
-    with m.MaliciousApi(m.simulated(served.api)) as server:
+def _served_as(server: m.MaliciousApi, route: str, pages: str) -> None:
+    """The entries pages went out in the representation under test."""
+    kinds = {k for p, k in zip(server.requests, server.kinds, strict=True) if p.startswith(ENTRIES)}
+    if route == ENTRIES:
+        assert kinds == {m.BINARY if pages == "binary" else m.JSON}, kinds
+
+
+RUNS = [("ticket", "binary"), ("log", "binary"), ("log", "json")]
+TAMPERED = [(*c, pages) for c in CASES for pages in (FORMATS if c[0] == "log" else ["binary"])]
+
+
+@pytest.mark.parametrize(("command", "pages"), RUNS)
+def test_the_honest_server_verifies(served: Scene, command: str, pages: str) -> None:
+    with m.MaliciousApi(m.simulated(served.api), accept=FORMATS[pages]) as server:
         report = _verify(served, command, server.url)
+        _served_as(server, ENTRIES if command == "log" else BUNDLE, pages)
     assert report.outcome is Outcome.VERIFIED, "\n".join(report.lines())
 
 
 @pytest.mark.parametrize(
-    ("command", "route", "rewrite", "outcome", "step"),
-    CASES,
-    ids=[f"{c[0]}-{c[1].strip('/').split('/')[-1]}-{getattr(c[2], '__name__', 'slow')}" for c in CASES],
+    ("command", "route", "rewrite", "outcome", "step", "pages"),
+    TAMPERED,
+    ids=[f"{c[0]}-{c[1].strip('/').split('/')[-1]}-{getattr(c[2], '__name__', 'slow')}-{c[5]}" for c in TAMPERED],
 )
 def test_a_malicious_server_makes_verification_fail_or_end_incomplete(
-    served: Scene, command: str, route: str, rewrite: Callable[[m.Reply], m.Reply], outcome: Outcome, step: str | None
+    served: Scene,
+    command: str,
+    route: str,
+    rewrite: Callable[[m.Reply], m.Reply],
+    outcome: Outcome,
+    step: str | None,
+    pages: str,
 ) -> None:
-    with m.MaliciousApi(m.simulated(served.api), m.on(route, rewrite)) as server:
+    with m.MaliciousApi(m.simulated(served.api), m.on(route, rewrite), accept=FORMATS[pages]) as server:
         report = _verify(served, command, server.url)
         assert any(path.startswith(route) for path in server.requests), "the tampered route was not read"
+        _served_as(server, route, pages)
     summary = report.summary()
     assert report.outcome is outcome and "\n" not in summary, "\n".join(report.lines())
     if step is not None:

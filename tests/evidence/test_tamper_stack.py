@@ -161,9 +161,13 @@ PROXIED: list[tuple[str, str, Callable[[m.Reply], m.Reply], int, str]] = [
 ]
 
 
+#: ``log`` reads entries pages in both representations: binary (what it asks for) and JSON (forced by the proxy).
+RUNS = [(*case, pages) for case in PROXIED for pages in ((None, m.JSON) if case[0] == "log" else (None,))]
+
+
 def test_a_malicious_proxy_makes_ticket_and_log_fail_cleanly(live: Live, tmp_path: Path) -> None:
-    for number, (command, route, rewrite, code, summary) in enumerate(PROXIED):
-        with m.MaliciousApi(m.proxied(live.stack.url), m.on(route, rewrite)) as proxy:
+    for number, (command, route, rewrite, code, summary, pages) in enumerate(RUNS):
+        with m.MaliciousApi(m.proxied(live.stack.url), m.on(route, rewrite), accept=pages) as proxy:
             argv = [command, *([live.ticket] if command == "ticket" else []), "--api", proxy.url]
             argv += ["--trust", str(live.trust), "--rpc", live.rpc, "--state-dir", str(tmp_path / str(number))]
             argv += ["--api-timeout", "1"]
@@ -174,7 +178,10 @@ def test_a_malicious_proxy_makes_ticket_and_log_fail_cleanly(live: Live, tmp_pat
                 timeout=300,
                 env={"HOTLINE_VERIFY_TOKEN": live.token, "PATH": "/usr/bin:/bin"},
             )
-        case = (command, route, getattr(rewrite, "__name__", "slow"), done.stdout[-2000:], done.stderr[-2000:])
+            served = {k for p, k in zip(proxy.requests, proxy.kinds, strict=True) if p.startswith(ENTRIES)}
+        case = (command, route, getattr(rewrite, "__name__", "slow"), pages, done.stdout[-2000:], done.stderr[-2000:])
+        if command == "log" and route == ENTRIES:
+            assert served == {pages or m.BINARY}, case
         assert done.returncode == code, case
         assert "Traceback" not in done.stdout + done.stderr, case
         reasons = [line for line in done.stdout.splitlines() if line.startswith(("OK:", "FAIL:", "INCOMPLETE:"))]

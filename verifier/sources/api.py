@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
 
+from verifier import entries_page
+from verifier.entries_page import EntriesPage, PageError
 from verifier.errors import SourceError
 from verifier.limits import MAX_ENTRY_BYTES, MAX_NOTE_BYTES, MAX_PROOF_HASHES
 
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 _HEX32 = re.compile(r"[0-9a-f]{64}")
 #: Largest answer read from the API (a ticket's bundle, a page of 1,000 entries).
 MAX_ANSWER_BYTES = 256 * 1024 * 1024
+#: What ``entries`` asks for: the binary page, or JSON from a server (or proxy) that has only that.
+ENTRIES_ACCEPT = f"{entries_page.MEDIA_TYPE}, application/json;q=0.5"
 
 
 class ApiUnavailable(SourceError):
@@ -34,16 +37,6 @@ class ApiUnavailable(SourceError):
 
 class MalformedAnswer(SourceError):
     """The API answered something that is not what the request asks for."""
-
-
-@dataclass(frozen=True)
-class EntriesPage:
-    """Raw entries ``start <= index < end`` and where the next page starts (``None``: no more)."""
-
-    start: int
-    entries: list[bytes]
-    next: int | None
-    tree_size: int
 
 
 def _int(value: Any, what: str) -> int:
@@ -70,10 +63,12 @@ class LogApi:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _get(self, path: str, params: dict[str, int] | None = None) -> httpx.Response:
+    def _get(
+        self, path: str, params: dict[str, int] | None = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         url = f"{self.base_url}{path}"
         try:
-            response = self.client.get(url, params=params)
+            response = self.client.get(url, params=params, headers=headers)
         except httpx.HTTPError as exc:
             raise ApiUnavailable(f"the API at {self.base_url} did not answer {path}: {type(exc).__name__}") from exc
         if response.status_code != 200:
@@ -89,11 +84,7 @@ class LogApi:
         return response
 
     def _json(self, path: str, params: dict[str, int] | None = None) -> Any:
-        response = self._get(path, params)
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise MalformedAnswer(f"the API's answer to {path} is not JSON") from exc
+        return _decoded(self._get(path, params), path)
 
     def ticket_bundle(self, ticket: str) -> bytes:
         """The ticket's bundle, as bytes (the verifier parses it as evidence, step V1)."""
@@ -126,28 +117,46 @@ class LogApi:
         return PageProcess(ApiAddress(self.base_url, self.token, self.timeout), start, end)
 
     def entries(self, start: int, end: int | None = None) -> EntriesPage:
-        """One page of raw entries from ``start`` (the server decides the page size)."""
+        """One page of raw entries from ``start`` (the server decides the page size), binary or JSON as answered."""
         params = {"start": start} if end is None else {"start": start, "end": end}
-        answer = self._json("/v1/entries", params)
-        if not isinstance(answer, dict) or not isinstance(answer.get("entries"), list):
-            raise MalformedAnswer("the API's entries page is not an object with an entries list")
-        if _int(answer.get("start"), "page start") != start:
-            raise MalformedAnswer(f"the API answered a page from {answer.get('start')} when asked from {start}")
-        entries = []
-        for position, item in enumerate(answer["entries"]):
-            if not isinstance(item, dict) or item.get("index") != start + position:
-                raise MalformedAnswer(f"the API's entry {start + position} is missing or out of order")
-            data = item.get("data")
-            try:
-                raw = base64.b64decode(data, validate=True) if isinstance(data, str) else None
-            except (binascii.Error, ValueError):
-                raw = None
-            if raw is None or len(raw) > MAX_ENTRY_BYTES:
-                raise MalformedAnswer(f"the API's entry {start + position} is not base64 of an entry")
-            entries.append(raw)
-        following = answer.get("next")
-        if following is not None and _int(following, "next page") != start + len(entries):
-            raise MalformedAnswer(f"the API's next page starts at {following}, not at {start + len(entries)}")
-        if following is not None and not entries:
-            raise MalformedAnswer("the API served an empty page that claims a next one")
-        return EntriesPage(start, entries, following, _int(answer.get("tree_size"), "tree size"))
+        response = self._get("/v1/entries", params, {"Accept": ENTRIES_ACCEPT})
+        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        try:
+            if kind == entries_page.MEDIA_TYPE:
+                return entries_page.decode(response.content, start)
+            if kind == "application/json":
+                return _json_page(response, start)
+        except PageError as exc:
+            raise MalformedAnswer(str(exc)) from exc
+        raise MalformedAnswer(f"the API answered entries as {kind[:60] or 'no content type'!r}, not a page")
+
+
+def _decoded(response: httpx.Response, path: str) -> Any:
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise MalformedAnswer(f"the API's answer to {path} is not JSON") from exc
+
+
+def _json_page(response: httpx.Response, start: int) -> EntriesPage:
+    """The JSON representation of an entries page (each entry base64, with its index)."""
+    answer = _decoded(response, "/v1/entries")
+    if not isinstance(answer, dict) or not isinstance(answer.get("entries"), list):
+        raise MalformedAnswer("the API's entries page is not an object with an entries list")
+    if _int(answer.get("start"), "page start") != start:
+        raise MalformedAnswer(f"the API answered a page from {answer.get('start')} when asked from {start}")
+    entries = []
+    for position, item in enumerate(answer["entries"]):
+        if not isinstance(item, dict) or item.get("index") != start + position:
+            raise MalformedAnswer(f"the API's entry {start + position} is missing or out of order")
+        data = item.get("data")
+        try:
+            raw = base64.b64decode(data, validate=True) if isinstance(data, str) else None
+        except (binascii.Error, ValueError):
+            raw = None
+        if raw is None or len(raw) > MAX_ENTRY_BYTES:
+            raise MalformedAnswer(f"the API's entry {start + position} is not base64 of an entry")
+        entries.append(raw)
+    following = answer.get("next")
+    following = None if following is None else _int(following, "next page")
+    return entries_page.checked(start, entries, following, _int(answer.get("tree_size"), "tree size"))
