@@ -14,8 +14,10 @@ audit as the ``SourceError`` it was in the child; a child that dies reaches it a
 
 from __future__ import annotations
 
-import multiprocessing
+import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -30,8 +32,10 @@ _ERRORS: dict[str, type[SourceError]] = {
     "MalformedAnswer": MalformedAnswer,
     "SourceError": SourceError,
 }
-#: How long the audit waits for a child to end when it closes it early, in seconds.
+#: How long the audit waits for a child to end when it closes it, in seconds.
 _JOIN_SECONDS = 5.0
+#: The API key reaches the child in its environment, not on its command line (which others may read).
+_TOKEN = "HOTLINE_VERIFY_FETCHER_TOKEN"
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,6 @@ class ApiAddress:
 
 def _serve(pipe: Connection, address: ApiAddress, start: int, end: int) -> None:
     """The child: send ``("page", start, entries)`` for each page, then ``("done",)``, or ``("error", kind, text)``."""
-    # Ctrl-C reaches the whole process group; the audit decides when to stop, and closes the pipe.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         with LogApi(address.base_url, token=address.token, timeout=address.timeout) as api:
             position = start
@@ -74,14 +76,18 @@ class PageProcess:
     when the caller reaches that page; an empty page ends the iteration."""
 
     def __init__(self, address: ApiAddress, start: int, end: int) -> None:
-        # spawn, not fork: the audit may hold threads and open connections a forked child would inherit.
-        context = multiprocessing.get_context("spawn")
-        self._pipe, child_end = context.Pipe(duplex=False)
-        self._process = context.Process(
-            target=_serve, args=(child_end, address, start, end), name="entries-fetcher", daemon=True
-        )
-        self._process.start()
-        child_end.close()
+        # A fresh interpreter running this module (not multiprocessing's spawn, which would import the caller's
+        # main script again, nor fork, which would copy the audit's threads and connections).
+        read, write = os.pipe()
+        command = [sys.executable, "-m", __name__, address.base_url, str(address.timeout), str(start), str(end)]
+        environment = {**os.environ, _TOKEN: address.token or ""}
+        try:
+            self._process = subprocess.Popen(
+                [*command, str(write)], pass_fds=(write,), env=environment, stdin=subprocess.DEVNULL
+            )
+        finally:
+            os.close(write)
+        self._pipe = Connection(read, writable=False)
         self._finished = False
 
     def __iter__(self) -> Iterator[tuple[int, list[bytes]]]:
@@ -89,7 +95,7 @@ class PageProcess:
             try:
                 message = self._pipe.recv()
             except (EOFError, OSError):
-                code = self._process.exitcode
+                code = self._process.poll()
                 raise SourceError(
                     "the process fetching the entries ended without an answer"
                     + ("" if code is None else f" (exit code {code})")
@@ -109,10 +115,11 @@ class PageProcess:
         self._pipe.close()
         if not self._finished:
             self._process.terminate()  # stopped early: whatever it is waiting for is not wanted
-        self._process.join(_JOIN_SECONDS)
-        if self._process.is_alive():
+        try:
+            self._process.wait(_JOIN_SECONDS)
+        except subprocess.TimeoutExpired:
             self._process.kill()
-            self._process.join()
+            self._process.wait()
 
     def __enter__(self) -> PageProcess:
         return self
@@ -121,3 +128,16 @@ class PageProcess:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.close()
+
+
+def main(argv: list[str]) -> None:
+    """``python -m verifier.sources.page_process BASE_URL TIMEOUT START END FD`` (started by ``PageProcess``)."""
+    # Ctrl-C reaches the whole process group; the audit decides when to stop, and ends this process.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    base_url, timeout, start, end, fd = argv
+    address = ApiAddress(base_url, os.environ.get(_TOKEN) or None, float(timeout))
+    _serve(Connection(int(fd), readable=False), address, int(start), int(end))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
