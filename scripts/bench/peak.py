@@ -17,17 +17,20 @@ def PEAK():
 """
 
 #: ``hotline-verify`` with the arguments after the first; the first is the size above which bundles are
-#: streamed. Its last line on standard error is ``{"exit", "seconds", "max_rss_mb"}``.
+#: streamed. Its last line on standard error is ``{"exit", "seconds", "max_rss_mb", "children_max_rss_mb"}``;
+#: the last is the largest ``ru_maxrss`` of its own children (``hotline-verify log``'s entries fetcher), an
+#: upper bound of their peak for the reason above.
 VERIFY_CHILD = (
     PEAK_RSS
     + """
-import json, sys, time
+import json, resource, sys, time
 from verifier import bundle_file
 from verifier.cli import main
 bundle_file.IN_MEMORY_BYTES = int(sys.argv[1])
 began = time.perf_counter()
 code = main(sys.argv[2:])
 seconds = time.perf_counter() - began
-print(json.dumps({"exit": code, "seconds": seconds, "max_rss_mb": PEAK()}), file=sys.stderr)
+peaks = {"max_rss_mb": PEAK(), "children_max_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+print(json.dumps({"exit": code, "seconds": seconds, **peaks}), file=sys.stderr)
 """
 )
