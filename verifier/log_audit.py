@@ -26,8 +26,8 @@ from verifier.checkpoint import Checkpoint, failure_step, open_checkpoint
 from verifier.entry import parse_entry
 from verifier.entry_walk import EntryWalk
 from verifier.errors import SourceError, VerificationError
-from verifier.merkle import CompactRange, leaf_hash, verify_consistency
-from verifier.prefetch import Page, Prefetch
+from verifier.merkle import CompactRange, verify_consistency
+from verifier.prefetch import Page, PageOfLeaves, Prefetch
 from verifier.report import CORE_STEPS, Report, Status, StepResult
 from verifier.seen import SeenCheckpoints
 from verifier.trust import Trust
@@ -42,9 +42,9 @@ class LogSource(Protocol):
 
 
 class Pages(Protocol):
-    """Pages of entries ``(first index, entries)`` as a context manager (see ``verifier.prefetch.Prefetch``)."""
+    """Pages ``(first index, entries, leaf hashes)`` as a context manager (see ``verifier.prefetch.Prefetch``)."""
 
-    def __enter__(self) -> Iterable[tuple[int, list[bytes]]]: ...
+    def __enter__(self) -> Iterable[PageOfLeaves]: ...
 
     def __exit__(self, *exc: object) -> None: ...
 
@@ -307,14 +307,13 @@ class LogAudit:
         paged = source.pages(tree.size, size) if isinstance(source, PagedSource) else None
         with paged or Prefetch(source.entries, tree.size, size) as pages:
             try:
-                for start, entries in pages:
+                for start, entries, leaves in pages:
                     if not entries:
                         message = f"the log serves no entry {start}, below its checkpoint's size {size}"
                         self.report.failed("V3", message)
                         return message
-                    for data in entries[: size - start]:
+                    for data, leaf in zip(entries[: size - start], leaves, strict=False):
                         index = tree.size
-                        leaf = leaf_hash(data)
                         tree.append(leaf)
                         try:
                             feed(index, parse_entry(data), leaf)

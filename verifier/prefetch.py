@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Protocol, cast
 
+from verifier.merkle import leaf_hash
+
 
 class Page(Protocol):
     @property
@@ -19,11 +21,14 @@ class Page(Protocol):
 
 
 Fetch = Callable[[int, int], Page]
+#: A page as the audit walks it: its first index, its entries, and their leaf hashes (RFC 9162).
+PageOfLeaves = tuple[int, list[bytes], list[bytes]]
 _DONE = object()
 
 
 class Prefetch:
-    """The entries ``start <= index < end`` page by page, as ``(first index, entries)``; a context manager.
+    """The entries ``start <= index < end`` page by page, as ``(first index, entries, leaf hashes)``; a context
+    manager.
 
     Iterating raises what ``fetch`` raised, when the caller reaches that page. An empty page ends the
     iteration (the caller decides whether that is a failure).
@@ -53,19 +58,19 @@ class Prefetch:
             except Exception as exc:  # handed to the caller, who knows which errors are the source's
                 self._put(exc)
                 return
-            if not self._put((position, entries)) or not entries:
+            if not self._put((position, entries, [leaf_hash(data) for data in entries])) or not entries:
                 return
             position += len(entries)
         self._put(_DONE)
 
-    def __iter__(self) -> Iterator[tuple[int, list[bytes]]]:
+    def __iter__(self) -> Iterator[PageOfLeaves]:
         while True:
             item = self._pages.get()
             if item is _DONE:
                 return
             if isinstance(item, Exception):
                 raise item
-            page = cast(tuple[int, list[bytes]], item)
+            page = cast(PageOfLeaves, item)
             yield page
             if not page[1]:
                 return

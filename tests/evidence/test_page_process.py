@@ -14,6 +14,7 @@ import pytest
 from tests.evidence import malicious_api as m
 from tests.evidence.scene import Scene
 from verifier.errors import SourceError
+from verifier.merkle import leaf_hash
 from verifier.sources.api import ApiUnavailable, LogApi, MalformedAnswer
 from verifier.sources.page_process import ApiAddress, PageProcess
 
@@ -28,12 +29,13 @@ def address(url: str, timeout: float = 5.0) -> ApiAddress:
     return ApiAddress(url, None, timeout)
 
 
-def pages_by_thread(url: str, start: int, end: int) -> list[tuple[int, list[bytes]]]:
+def pages_by_thread(url: str, start: int, end: int) -> list[tuple[int, list[bytes], list[bytes]]]:
+    """The pages as ``LogApi.entries`` serves them, with their entries' leaf hashes."""
     pages = []
     with LogApi(url) as api:
         while start < end:
             entries = api.entries(start, end).entries
-            pages.append((start, entries))
+            pages.append((start, entries, [leaf_hash(data) for data in entries]))
             if not entries:
                 break
             start += len(entries)
@@ -46,7 +48,7 @@ def test_the_child_serves_the_pages_the_api_serves(scene_in_pages: Scene, start:
         with PageProcess(address(server.url), start, end) as pages:
             fetched = list(pages)
         assert fetched == pages_by_thread(server.url, start, end)
-    assert [e for _, page in fetched for e in page] == scene_in_pages.sim.entries[start:end]
+    assert [e for _, page, _ in fetched for e in page] == scene_in_pages.sim.entries[start:end]
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,11 @@ core. In a child process it runs on the other core: the child fetches and shape-
 copy). The pipe holds little, so the child runs at most a page or two ahead; the audit's memory does
 not grow with a fast server.
 
-The child trusts nothing more than ``LogApi`` does, and the audit trusts the child no more than the
-server: the entries are checked as evidence whichever way they came. A failure to fetch reaches the
-audit as the ``SourceError`` it was in the child; a child that dies reaches it as a ``SourceError`` too.
+The child also computes each entry's leaf hash, the one step of the audit that needs nothing but the
+entry itself (the verifier's own code, over the entry's bytes as received). It trusts nothing more than
+``LogApi`` does, and the audit trusts the entries it hands over no more than the server: they are checked
+as evidence whichever way they came. A failure to fetch reaches the audit as the ``SourceError`` it was
+in the child; a child that dies reaches it as a ``SourceError`` too.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from multiprocessing.connection import Connection
 from types import TracebackType
 
 from verifier.errors import SourceError
+from verifier.merkle import HASH_SIZE, leaf_hash
+from verifier.prefetch import PageOfLeaves
 from verifier.sources.api import ApiUnavailable, LogApi, MalformedAnswer
 
 #: The errors a child can report by name, rebuilt on the audit's side with their message.
@@ -59,7 +63,8 @@ def _serve(pipe: Connection, address: ApiAddress, start: int, end: int) -> None:
                     kind = type(exc).__name__
                     pipe.send(("error", kind if kind in _ERRORS else "SourceError", str(exc)))
                     return
-                pipe.send(("page", position, entries))
+                # The leaf hashes too: hashing is the one per-entry step that needs nothing but the entry.
+                pipe.send(("page", position, entries, b"".join([leaf_hash(data) for data in entries])))
                 if not entries:
                     return
                 position += len(entries)
@@ -71,9 +76,9 @@ def _serve(pipe: Connection, address: ApiAddress, start: int, end: int) -> None:
 
 
 class PageProcess:
-    """The entries ``start <= index < end`` page by page, as ``(first index, entries)``, fetched by a child
-    process; a context manager (leaving it ends the child). Iterating raises the ``SourceError`` the child met
-    when the caller reaches that page; an empty page ends the iteration."""
+    """The entries ``start <= index < end`` page by page, as ``(first index, entries, leaf hashes)``, fetched
+    (and hashed) by a child process; a context manager (leaving it ends the child). Iterating raises the
+    ``SourceError`` the child met when the caller reaches that page; an empty page ends the iteration."""
 
     def __init__(self, address: ApiAddress, start: int, end: int) -> None:
         # A fresh interpreter running this module (not multiprocessing's spawn, which would import the caller's
@@ -90,7 +95,7 @@ class PageProcess:
         self._pipe = Connection(read, writable=False)
         self._finished = False
 
-    def __iter__(self) -> Iterator[tuple[int, list[bytes]]]:
+    def __iter__(self) -> Iterator[PageOfLeaves]:
         while True:
             try:
                 message = self._pipe.recv()
@@ -105,8 +110,8 @@ class PageProcess:
                 if message[0] == "error":
                     raise _ERRORS[message[1]](message[2])
                 return
-            _, position, entries = message
-            yield position, entries
+            _, position, entries, hashes = message
+            yield position, entries, [hashes[at : at + HASH_SIZE] for at in range(0, len(hashes), HASH_SIZE)]
             if not entries:
                 self._finished = True
                 return
