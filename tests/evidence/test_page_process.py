@@ -15,6 +15,8 @@ from tests.evidence import malicious_api as m
 from tests.evidence.scene import Scene
 from verifier.errors import SourceError
 from verifier.merkle import leaf_hash
+from verifier.prefetch import Prefetch
+from verifier.sources import api as api_module
 from verifier.sources.api import ApiUnavailable, LogApi, MalformedAnswer
 from verifier.sources.page_process import ApiAddress, PageProcess
 
@@ -99,3 +101,16 @@ def test_ctrl_c_is_the_audits_to_handle(scene_in_pages: Scene) -> None:
             os.kill(pages._process.pid, signal.SIGINT)
             rest = list(iterator)
         assert [first, *rest] == pages_by_thread(server.url, 0, 8)
+
+
+def test_without_posix_pipes_the_pages_come_from_a_thread(
+    scene_in_pages: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with m.MaliciousApi(m.simulated(scene_in_pages.api)) as server, LogApi(server.url) as api:
+        monkeypatch.setattr(api_module.os, "name", "nt")
+        pages = api.pages(0, 8)
+        assert isinstance(pages, Prefetch)
+        with pages:
+            fetched = list(pages)
+        monkeypatch.undo()
+        assert fetched == pages_by_thread(server.url, 0, 8)

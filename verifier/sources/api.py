@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -20,6 +21,7 @@ from verifier import entries_page
 from verifier.entries_page import EntriesPage, PageError
 from verifier.errors import SourceError
 from verifier.limits import MAX_ENTRY_BYTES, MAX_NOTE_BYTES, MAX_PROOF_HASHES
+from verifier.prefetch import Prefetch
 
 if TYPE_CHECKING:
     from verifier.sources.page_process import PageProcess
@@ -110,8 +112,11 @@ class LogApi:
             raise MalformedAnswer("the API's consistency proof holds something that is not a 32-byte hex hash")
         return [bytes.fromhex(h) for h in proof]
 
-    def pages(self, start: int, end: int) -> PageProcess:
-        """The entries ``start <= index < end`` page by page, fetched (and shape-checked) in a child process."""
+    def pages(self, start: int, end: int) -> PageProcess | Prefetch:
+        """The entries ``start <= index < end`` page by page, fetched (and shape-checked) in a child process
+        (on POSIX systems; elsewhere in a thread)."""
+        if os.name != "posix":
+            return Prefetch(self.entries, start, end)
         from verifier.sources.page_process import ApiAddress, PageProcess  # it imports this module
 
         return PageProcess(ApiAddress(self.base_url, self.token, self.timeout), start, end)

@@ -84,9 +84,12 @@ PIPE_BYTES = 1024 * 1024
 
 
 def _widen(fd: int) -> None:
-    # Above the system's pipe-max-size it stays as it is: the default capacity only costs some waiting.
-    with contextlib.suppress(OSError):
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    # Linux only (elsewhere, or above the system's pipe-max-size, the pipe keeps its default capacity, which
+    # only costs some waiting).
+    setting = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setting is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, setting, PIPE_BYTES)
 
 
 class PageProcess:
