@@ -58,7 +58,7 @@ class Prefetch:
             except Exception as exc:  # handed to the caller, who knows which errors are the source's
                 self._put(exc)
                 return
-            if not self._put((position, entries, [leaf_hash(data) for data in entries])) or not entries:
+            if not self._put((position, entries)) or not entries:
                 return
             position += len(entries)
         self._put(_DONE)
@@ -70,9 +70,10 @@ class Prefetch:
                 return
             if isinstance(item, Exception):
                 raise item
-            page = cast(PageOfLeaves, item)
-            yield page
-            if not page[1]:
+            position, entries = cast(tuple[int, list[bytes]], item)
+            # Hashed here, not in the thread: under one GIL the thread would only take turns with the caller.
+            yield position, entries, [leaf_hash(data) for data in entries]
+            if not entries:
                 return
 
     def close(self) -> None:
