@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -23,6 +23,7 @@ from ledger.errors import (
     ActorKeyError,
     IllegalTransition,
     InvalidRequest,
+    LedgerError,
     StaleSequence,
     TransitionConflict,
     UnknownPolicy,
@@ -122,6 +123,14 @@ class PreparedRequest:
     digest: bytes
     sealed: SealedPayload | None
     attrs_text: str | None = None
+    #: The entry record this request was built into before the write lock, and the entry, on the guess
+    #: that its ticket is new to the log (see ``TransitionSequencer.prepare``); ``None``: no guess.
+    guess: tuple[dict[str, Any], Transition] | None = None
+
+    @property
+    def may_open_ticket(self) -> bool:
+        """Whether the guess has this request open its ticket (it may get a query code)."""
+        return self.guess is not None and self.guess[1].seq == 1
 
 
 class TransitionSequencer:
@@ -154,7 +163,64 @@ class TransitionSequencer:
             digest = self.payload_key.digest(fields + b"\n" + (payload_bytes or b"null"))
             sealed = None if payload_bytes is None else self.payload_key.seal(payload_bytes, -1)
             prepared.append(PreparedRequest(request, digest, sealed, attrs_text))
-        return prepared
+        return self._guess(prepared)
+
+    def _guess(self, prepared: list[PreparedRequest]) -> list[PreparedRequest]:
+        """Build entries before the write lock, on the guess that the requests' tickets are new to the log.
+
+        A batch mostly opens tickets and moves them on: under that guess each request's entry record is
+        known (``seq`` 1 and no ``prev`` for a ticket's first request, the previous guessed entry for the
+        next), so its entry is built and checked here, outside the lock. ``sequence`` uses a guessed entry
+        only when the record it puts together under the lock is equal to the guessed one; building an entry
+        is a function of its record alone, so the entry, or the refusal, is the one it would have built.
+        A request whose guess fails a check (its ticket already exists, say) gets no guess, nor do the
+        later requests of its ticket: they are built under the lock as before.
+        """
+        states: dict[str, TicketState | None] = {}
+        seen: set[str] = set()
+        guessed = []
+        for item in prepared:
+            ticket, transition_id = item.request.ticket, item.request.transition_id
+            state = states.get(ticket)
+            if transition_id in seen or (ticket in states and state is None):
+                guessed.append(item)  # A replay within the batch, or a ticket whose guess failed.
+                continue
+            seen.add(transition_id)
+            guess = self._guessed_entry(item, state)
+            if guess is None:
+                states[ticket] = None
+                guessed.append(item)
+                continue
+            record, entry = guess
+            states[ticket] = TicketState(ticket, record["seq"], record["to"], entry.leaf_hash, record["policy"], -1)
+            guessed.append(replace(item, guess=guess))
+        return guessed
+
+    def _guessed_entry(
+        self, item: PreparedRequest, state: TicketState | None
+    ) -> tuple[dict[str, Any], Transition] | None:
+        """The record and entry of ``item`` on a ticket in ``state``, if it passes the checks that need no
+        database; ``None`` if not (the lock's sequencing then builds it, and refuses it if it must)."""
+        request = item.request
+        seq = state.seq + 1 if state else 1
+        current = state.state if state else None
+        if request.expected_seq is not None and request.expected_seq != seq:
+            return None
+        try:
+            policy = self._policy_for(request, state)
+            record = self._record(request, seq, state, policy, item.sealed)
+            entry = self._build(request, item.attrs_text, record)
+            check_transition(
+                policy,
+                current_state=current,
+                event=request.event,
+                from_state=current,
+                to_state=request.to,
+                role=request.actor.role,
+            )
+        except (LedgerError, PolicyViolation):
+            return None
+        return record, entry
 
     def sequence(self, view: WriteView, batch: PendingBatch, prepared: Sequence[PreparedRequest]) -> list[Receipt]:
         """Sequence ``prepared`` requests into ``batch``; raise (sequencing none) on the first refusal.
@@ -234,38 +300,11 @@ class TransitionSequencer:
             )
         policy = self._policy_for(request, state)
         current = state.state if state else None
-        sealed = prepared.sealed
-        if sealed is not None:
-            sealed = SealedPayload(sealed.commitment, batch.next_index, sealed.salt, sealed.nonce, sealed.ciphertext)
-        actor: dict[str, Any] = {"org": request.actor.org, "role": request.actor.role}
-        if request.actor.key is not None:
-            actor["key"] = request.actor.key
-        record: dict[str, Any] = {
-            "v": TRANSITION_V1,
-            "log": self.origin,
-            "ticket": request.ticket,
-            "seq": seq,
-            "prev": state.head.hex() if state else None,
-            "event": request.event,
-            "from": current,
-            "to": request.to,
-            "actor": actor,
-            "at": request.at,
-            "policy": policy.id,
-            "attrs": dict(request.attrs),
-            "payload": sealed.commitment if sealed else None,
-        }
-        if request.sig is not None:
-            record["sig"] = request.sig
-        try:
-            # Every part of the record went through canonical_parts or is the ledger's own string or int.
-            if prepared.attrs_text is None:
-                entry = build_entry(record, checked=True)
-            else:
-                entry = build_transition(record, prepared.attrs_text)
-        except FormatError as exc:
-            raise InvalidRequest(f"ticket {request.ticket}: {exc.message}", **exc.evidence) from exc
-        assert isinstance(entry, Transition)
+        record = self._record(request, seq, state, policy, prepared.sealed)
+        guess = prepared.guess
+        entry = (
+            guess[1] if guess is not None and guess[0] == record else self._build(request, prepared.attrs_text, record)
+        )
         try:
             check_transition(
                 policy,
@@ -287,6 +326,9 @@ class TransitionSequencer:
             ) from exc
         if entry.sig is not None:
             self._check_signature(view, entry)
+        sealed = prepared.sealed
+        if sealed is not None:
+            sealed = SealedPayload(sealed.commitment, batch.next_index, sealed.salt, sealed.nonce, sealed.ciphertext)
         index, leaf = batch.add(
             entry.data,
             ticket=request.ticket,
@@ -298,6 +340,55 @@ class TransitionSequencer:
             batch.payloads.append(sealed)
         batch.tickets[request.ticket] = TicketState(request.ticket, seq, request.to, leaf, policy.id, index)
         return Receipt(request.transition_id, index, leaf.hex(), request.ticket, seq, request.to, record["payload"])
+
+    def _record(
+        self,
+        request: TransitionRequest,
+        seq: int,
+        state: TicketState | None,
+        policy: Policy,
+        sealed: SealedPayload | None,
+    ) -> dict[str, Any]:
+        """The entry record of ``request`` as the ``seq``-th transition of its ticket, which is in ``state``."""
+        actor: dict[str, Any] = {"org": request.actor.org, "role": request.actor.role}
+        if request.actor.key is not None:
+            actor["key"] = request.actor.key
+        record: dict[str, Any] = {
+            "v": TRANSITION_V1,
+            "log": self.origin,
+            "ticket": request.ticket,
+            "seq": seq,
+            "prev": state.head.hex() if state else None,
+            "event": request.event,
+            "from": state.state if state else None,
+            "to": request.to,
+            "actor": actor,
+            "at": request.at,
+            "policy": policy.id,
+            "attrs": dict(request.attrs),
+            "payload": sealed.commitment if sealed else None,
+        }
+        if request.sig is not None:
+            record["sig"] = request.sig
+        return record
+
+    @staticmethod
+    def _build(request: TransitionRequest, attrs_text: str | None, record: dict[str, Any]) -> Transition:
+        """The entry of ``record`` (``attrs_text``: its attrs' canonical text, if known).
+
+        Raises:
+            InvalidRequest: a field breaks the entry schema.
+        """
+        try:
+            # Every part of the record went through canonical_parts or is the ledger's own string or int.
+            if attrs_text is None:
+                entry = build_entry(record, checked=True)
+            else:
+                entry = build_transition(record, attrs_text)
+        except FormatError as exc:
+            raise InvalidRequest(f"ticket {request.ticket}: {exc.message}", **exc.evidence) from exc
+        assert isinstance(entry, Transition)
+        return entry
 
     @staticmethod
     def _check_signature(view: WriteView, entry: Transition) -> None:
