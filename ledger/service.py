@@ -125,13 +125,15 @@ class Ledger:
             LedgerError: see ``TransitionSequencer.prepare`` and ``sequence``; then nothing was recorded.
         """
         prepared = self._sequencer.prepare(requests)
+        # Codes for the tickets these requests probably open, drawn before the lock (see QueryCodeKey.draw).
+        drawn = query_codes.draw(p.request.ticket for p in prepared if p.may_open_ticket) if query_codes else None
         with self.store.writing() as view:
             head = self._lock(view)
             self._refresh_policies(view, requests)
             batch = PendingBatch(head)
             receipts = self._sequencer.sequence(view, batch, prepared)
             if query_codes is not None:
-                receipts = query_codes.issue(view, receipts)
+                receipts = query_codes.issue(view, receipts, drawn)
             if batch.entries:
                 batch.write(view)
         return receipts
