@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -153,6 +153,9 @@ class TransitionSequencer:
             InvalidRequest: a malformed transition id, or a field or payload that is not canonical JSON.
         """
         prepared = []
+        # The guessed state of each ticket after the requests so far (None: its guess failed), and the ids seen.
+        states: dict[str, TicketState | None] = {}
+        seen: set[str] = set()
         for request in requests:
             if not is_transition_id(request.transition_id):
                 raise InvalidRequest(
@@ -162,54 +165,42 @@ class TransitionSequencer:
             # Canonical JSON holds no raw newline, so the separator keeps the two parts apart.
             digest = self.payload_key.digest(fields + b"\n" + (payload_bytes or b"null"))
             sealed = None if payload_bytes is None else self.payload_key.seal(payload_bytes, -1)
-            prepared.append(PreparedRequest(request, digest, sealed, attrs_text))
-        return self._guess(prepared)
+            guess = self._guess(request, sealed, attrs_text, states, seen)
+            prepared.append(PreparedRequest(request, digest, sealed, attrs_text, guess))
+        return prepared
 
-    def _guess(self, prepared: list[PreparedRequest]) -> list[PreparedRequest]:
-        """Build entries before the write lock, on the guess that the requests' tickets are new to the log.
+    def _guess(
+        self,
+        request: TransitionRequest,
+        sealed: SealedPayload | None,
+        attrs_text: str | None,
+        states: dict[str, TicketState | None],
+        seen: set[str],
+    ) -> tuple[dict[str, Any], Transition] | None:
+        """Build ``request``'s entry before the write lock, on the guess that its ticket is new to the log.
 
         A batch mostly opens tickets and moves them on: under that guess each request's entry record is
         known (``seq`` 1 and no ``prev`` for a ticket's first request, the previous guessed entry for the
-        next), so its entry is built and checked here, outside the lock. ``sequence`` uses a guessed entry
-        only when the record it puts together under the lock is equal to the guessed one; building an entry
-        is a function of its record alone, so the entry, or the refusal, is the one it would have built.
-        A request whose guess fails a check (its ticket already exists, say) gets no guess, nor do the
-        later requests of its ticket: they are built under the lock as before.
+        next, as ``states`` holds them), so its entry is built and checked here, outside the lock.
+        ``sequence`` uses a guessed entry only when the record it puts together under the lock is equal to
+        the guessed one; building an entry is a function of its record alone, so the entry, or the refusal,
+        is the one it would have built. A request whose guess fails a check that needs no database (its
+        ticket already exists, say) gets no guess, nor do the later requests of its ticket: they are built
+        under the lock as before. Returns the guessed record and entry, or ``None``.
         """
-        states: dict[str, TicketState | None] = {}
-        seen: set[str] = set()
-        guessed = []
-        for item in prepared:
-            ticket, transition_id = item.request.ticket, item.request.transition_id
-            state = states.get(ticket)
-            if transition_id in seen or (ticket in states and state is None):
-                guessed.append(item)  # A replay within the batch, or a ticket whose guess failed.
-                continue
-            seen.add(transition_id)
-            guess = self._guessed_entry(item, state)
-            if guess is None:
-                states[ticket] = None
-                guessed.append(item)
-                continue
-            record, entry = guess
-            states[ticket] = TicketState(ticket, record["seq"], record["to"], entry.leaf_hash, record["policy"], -1)
-            guessed.append(replace(item, guess=guess))
-        return guessed
-
-    def _guessed_entry(
-        self, item: PreparedRequest, state: TicketState | None
-    ) -> tuple[dict[str, Any], Transition] | None:
-        """The record and entry of ``item`` on a ticket in ``state``, if it passes the checks that need no
-        database; ``None`` if not (the lock's sequencing then builds it, and refuses it if it must)."""
-        request = item.request
+        ticket, transition_id = request.ticket, request.transition_id
+        state = states.get(ticket)
+        if transition_id in seen or (ticket in states and state is None):
+            return None  # A replay within the batch, or a ticket whose guess failed.
+        seen.add(transition_id)
         seq = state.seq + 1 if state else 1
         current = state.state if state else None
-        if request.expected_seq is not None and request.expected_seq != seq:
-            return None
         try:
+            if request.expected_seq is not None and request.expected_seq != seq:
+                raise LookupError("expected_seq is not the guessed seq")
             policy = self._policy_for(request, state)
-            record = self._record(request, seq, state, policy, item.sealed)
-            entry = self._build(request, item.attrs_text, record)
+            record = self._record(request, seq, state, policy, sealed)
+            entry = self._build(request, attrs_text, record)
             check_transition(
                 policy,
                 current_state=current,
@@ -218,8 +209,10 @@ class TransitionSequencer:
                 to_state=request.to,
                 role=request.actor.role,
             )
-        except (LedgerError, PolicyViolation):
+        except (LookupError, LedgerError, PolicyViolation):
+            states[ticket] = None
             return None
+        states[ticket] = TicketState(ticket, seq, request.to, entry.leaf_hash, policy.id, -1)
         return record, entry
 
     def sequence(self, view: WriteView, batch: PendingBatch, prepared: Sequence[PreparedRequest]) -> list[Receipt]:
