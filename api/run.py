@@ -26,6 +26,7 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from api.app import create_app
+from api.gc_tuning import tune_collection
 from api.settings import Settings
 from ledger.anchoring.commands import (
     build_worker,
@@ -137,6 +138,7 @@ def _serve(args: argparse.Namespace, settings: Settings, data: DataDir, ledger: 
     if args.workers == 1:
         config = uvicorn.Config(create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False)
         server = uvicorn.Server(config)
+        tune_collection()
         server.run()
         return server.started
     # Each worker process opens the log and writes it (the database serialises their groups; SQLite's lock,
@@ -177,6 +179,8 @@ def worker_environment(settings: Settings, workers: int) -> dict[str, str]:
         # Batches are long: each one's connection is closed, so the next goes to whichever process is free
         # (unless the operator said otherwise).
         "HOTLINE_CLOSE_AFTER_BATCH": os.environ.get("HOTLINE_CLOSE_AFTER_BATCH", "true"),
+        # Killed with SIGKILL, this process cannot stop its workers: they stop when they see it gone.
+        "HOTLINE_PARENT_PID": str(os.getpid()),
     }
     if settings.chain_id is not None:
         environment["HOTLINE_CHAIN_ID"] = str(settings.chain_id)
