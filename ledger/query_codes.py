@@ -75,12 +75,12 @@ class QueryCodeKey:
 
     def issue(
         self, view: WriteView, receipts: Sequence[Receipt], drawn: Mapping[str, tuple[str, bytes]] | None = None
-    ) -> list[Receipt]:
-        """Give every ticket opened by ``receipts`` a new code; store its hash in the writer transaction.
+    ) -> dict[str, str]:
+        """Give every ticket opened by ``receipts`` a new code, and store its hash in the writer transaction.
 
-        A code of ``drawn`` (``draw``) is given out for its ticket, a fresh one for any other. Returns the
-        receipts, those that opened a ticket now carrying the code. Replayed receipts and later steps get
-        none: a code is shown once, when the ticket opens.
+        A code of ``drawn`` (``draw``) is given out for its ticket, a fresh one for any other. Returns the codes
+        by ticket, for ``with_codes`` to put on the receipts once the transaction is over. Replayed receipts and
+        later steps get none: a code is shown once, when the ticket opens.
         """
         drawn = drawn or {}
         codes: dict[str, tuple[str, bytes]] = {}
@@ -88,11 +88,16 @@ class QueryCodeKey:
             if receipt.seq == 1 and not receipt.replayed and receipt.ticket not in codes:
                 codes[receipt.ticket] = drawn.get(receipt.ticket) or self._fresh(receipt.ticket)
         view.add_query_codes([(ticket, code_hash) for ticket, (_, code_hash) in codes.items()])
-        return [replace(r, query_code=codes[r.ticket][0]) if r.seq == 1 and not r.replayed else r for r in receipts]
+        return {ticket: code for ticket, (code, _) in codes.items()}
 
     def _fresh(self, ticket: str) -> tuple[str, bytes]:
         code = new_code()
         return code, self.code_hash(ticket, code)
+
+
+def with_codes(receipts: Sequence[Receipt], codes: Mapping[str, str]) -> list[Receipt]:
+    """``receipts``, each that opened a ticket carrying the code ``issue`` gave it."""
+    return [replace(r, query_code=codes[r.ticket]) if r.seq == 1 and not r.replayed else r for r in receipts]
 
 
 def new_code() -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ledger.errors import IllegalTransition, LogStateError
-from ledger.query_codes import ALPHABET, CODE_LENGTH, QueryCodeKey, new_code, normalise_code
+from ledger.query_codes import ALPHABET, CODE_LENGTH, QueryCodeKey, new_code, normalise_code, with_codes
 from ledger.sequencer import Receipt
 from ledger.service import Ledger
 from tests.ledger.test_sequencer import TICKET, register, submit
@@ -87,7 +87,8 @@ def test_codes_drawn_before_the_lock_are_the_ones_given_out(ledger: Ledger) -> N
         ticket: code_hash for ticket, (_, code_hash) in drawn.items()
     }
     with ledger.store.writing() as view:
-        given = key.issue(view, [dataclasses.replace(r, seq=1) for r in _receipts("T-0002", "T-0003")], drawn)
+        codes = key.issue(view, _receipts("T-0002", "T-0003"), drawn)
+    given = with_codes(_receipts("T-0002", "T-0003"), codes)
     assert given[0].query_code == drawn["T-0002"][0]
     assert given[1].query_code is not None and key.matches(
         "T-0003", given[1].query_code, ledger.query_code_hash("T-0003")
