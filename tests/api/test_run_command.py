@@ -20,6 +20,7 @@ import httpx
 import pytest
 from web3 import Web3
 
+from api.run import default_workers
 from ledger.anchoring.contract import load_artifact, log_id
 from ledger.api_keys import ApiKeys
 from ledger.config import DEFAULT_ORIGIN
@@ -27,6 +28,7 @@ from ledger.devnet.process import free_port
 from ledger.storage import LedgerStore
 from tests.api.conftest import register
 from tests.api.servers import wait_until_ready
+from tests.api.test_run_workers import workers_of
 from verifier.checkpoint import open_checkpoint
 from verifier.merkle import leaf_hash, verify_inclusion
 from verifier.note import parse_vkey
@@ -92,6 +94,9 @@ def wait_anchored(url: str, token: str, transition_id: str) -> dict[str, Any]:
 
 def test_run_serves_anchors_and_survives_restarts(stack: Stack) -> None:
     stack.start("--demo", "12")
+    assert stack.process is not None
+    # As shipped, one API process per CPU (in run's own process when there is one CPU).
+    assert len(workers_of(stack.process.pid)) == (default_workers() if default_workers() > 1 else 0)
     data = stack.data
     deployment = json.loads((data / "deployment.json").read_text())
     demo = json.loads((data / "demo.json").read_text())
