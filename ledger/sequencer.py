@@ -111,6 +111,21 @@ class Receipt:
     query_code: str | None = None
 
 
+#: Where an entry goes in its ticket's chain: its ``seq``, the previous entry's leaf hash (hex; ``None`` for the
+#: first), the state it moves from (``None`` for the first) and its policy id. That is all an entry's record takes
+#: from its ticket's state (``TransitionSequencer._record``); the rest is the request's.
+Position = tuple[int, str | None, str | None, str]
+
+
+@dataclass(frozen=True)
+class Guess:
+    """A request's entry built and checked before the write lock, at a guessed position (``prepare``)."""
+
+    position: Position
+    entry: Transition
+    leaf: bytes
+
+
 @dataclass(frozen=True)
 class PreparedRequest:
     """A request with what can be computed before the write lock: its digest and its sealed payload.
@@ -123,14 +138,14 @@ class PreparedRequest:
     digest: bytes
     sealed: SealedPayload | None
     attrs_text: str | None = None
-    #: The entry record this request was built into before the write lock, and the entry, on the guess
-    #: that its ticket is new to the log (see ``TransitionSequencer.prepare``); ``None``: no guess.
-    guess: tuple[dict[str, Any], Transition] | None = None
+    #: The entry built before the write lock on the guess that the request's ticket is new to the log (see
+    #: ``TransitionSequencer._guess``); ``None``: no guess.
+    guess: Guess | None = None
 
     @property
     def may_open_ticket(self) -> bool:
         """Whether the guess has this request open its ticket (it may get a query code)."""
-        return self.guess is not None and self.guess[1].seq == 1
+        return self.guess is not None and self.guess.position[0] == 1
 
 
 class TransitionSequencer:
@@ -176,17 +191,17 @@ class TransitionSequencer:
         attrs_text: str | None,
         states: dict[str, TicketState | None],
         seen: set[str],
-    ) -> tuple[dict[str, Any], Transition] | None:
-        """Build ``request``'s entry before the write lock, on the guess that its ticket is new to the log.
+    ) -> Guess | None:
+        """Build and check ``request``'s entry before the write lock, on the guess that its ticket is new to the log.
 
-        A batch mostly opens tickets and moves them on: under that guess each request's entry record is
-        known (``seq`` 1 and no ``prev`` for a ticket's first request, the previous guessed entry for the
-        next, as ``states`` holds them), so its entry is built and checked here, outside the lock.
-        ``sequence`` uses a guessed entry only when the record it puts together under the lock is equal to
-        the guessed one; building an entry is a function of its record alone, so the entry, or the refusal,
-        is the one it would have built. A request whose guess fails a check that needs no database (its
-        ticket already exists, say) gets no guess, nor do the later requests of its ticket: they are built
-        under the lock as before. Returns the guessed record and entry, or ``None``.
+        A batch mostly opens tickets and moves them on: under that guess each request's position is known
+        (``seq`` 1 and no ``prev`` for a ticket's first request, after the previous guessed entry for the next,
+        as ``states`` holds them), so its entry is built and checked against the workflow here, outside the
+        lock. ``sequence`` uses a guessed entry only when the position it finds under the lock is the guessed
+        one: the record is then the same (``_record``), and building an entry and checking the workflow are
+        functions of the record, so the entry and the verdict are the ones it would have reached. A request
+        whose guess fails a check that needs no database (its ticket already exists, say) gets no guess, nor do
+        the later requests of its ticket: they are built under the lock as before.
         """
         ticket, transition_id = request.ticket, request.transition_id
         state = states.get(ticket)
@@ -199,8 +214,8 @@ class TransitionSequencer:
             if request.expected_seq is not None and request.expected_seq != seq:
                 raise LookupError("expected_seq is not the guessed seq")
             policy = self._policy_for(request, state)
-            record = self._record(request, seq, state, policy, sealed)
-            entry = self._build(request, attrs_text, record)
+            position = _position(seq, state, policy)
+            entry = self._build(request, attrs_text, self._record(request, position, sealed))
             check_transition(
                 policy,
                 current_state=current,
@@ -212,8 +227,9 @@ class TransitionSequencer:
         except (LookupError, LedgerError, PolicyViolation):
             states[ticket] = None
             return None
-        states[ticket] = TicketState(ticket, seq, request.to, entry.leaf_hash, policy.id, -1)
-        return record, entry
+        leaf = entry.leaf_hash
+        states[ticket] = TicketState(ticket, seq, request.to, leaf, policy.id, -1)
+        return Guess(position, entry, leaf)
 
     def sequence(self, view: WriteView, batch: PendingBatch, prepared: Sequence[PreparedRequest]) -> list[Receipt]:
         """Sequence ``prepared`` requests into ``batch``; raise (sequencing none) on the first refusal.
@@ -293,11 +309,41 @@ class TransitionSequencer:
             )
         policy = self._policy_for(request, state)
         current = state.state if state else None
-        record = self._record(request, seq, state, policy, prepared.sealed)
+        position = _position(seq, state, policy)
         guess = prepared.guess
-        entry = (
-            guess[1] if guess is not None and guess[0] == record else self._build(request, prepared.attrs_text, record)
+        leaf: bytes | None = None
+        if guess is not None and guess.position == position:
+            # Built and checked from this request at this very position before the lock (see _guess).
+            entry, leaf = guess.entry, guess.leaf
+        else:
+            entry = self._build(request, prepared.attrs_text, self._record(request, position, prepared.sealed))
+            self._check_workflow(request, policy, current)
+        if entry.sig is not None:
+            self._check_signature(view, entry)
+        sealed = prepared.sealed
+        if sealed is not None:
+            sealed = SealedPayload(sealed.commitment, batch.next_index, sealed.salt, sealed.nonce, sealed.ciphertext)
+        index, leaf = batch.add(
+            entry.data,
+            leaf=leaf,
+            ticket=request.ticket,
+            seq=seq,
+            transition_id=request.transition_id,
+            request_digest=prepared.digest,
         )
+        if sealed is not None:
+            batch.payloads.append(sealed)
+        batch.tickets[request.ticket] = TicketState(request.ticket, seq, request.to, leaf, policy.id, index)
+        commitment = sealed.commitment if sealed else None
+        return Receipt(request.transition_id, index, leaf.hex(), request.ticket, seq, request.to, commitment)
+
+    @staticmethod
+    def _check_workflow(request: TransitionRequest, policy: Policy, current: str | None) -> None:
+        """Check ``request`` against the workflow ``policy`` on a ticket in state ``current``.
+
+        Raises:
+            IllegalTransition: the policy does not allow it.
+        """
         try:
             check_transition(
                 policy,
@@ -317,32 +363,10 @@ class TransitionSequencer:
                 role=request.actor.role,
                 policy=policy.id,
             ) from exc
-        if entry.sig is not None:
-            self._check_signature(view, entry)
-        sealed = prepared.sealed
-        if sealed is not None:
-            sealed = SealedPayload(sealed.commitment, batch.next_index, sealed.salt, sealed.nonce, sealed.ciphertext)
-        index, leaf = batch.add(
-            entry.data,
-            ticket=request.ticket,
-            seq=seq,
-            transition_id=request.transition_id,
-            request_digest=prepared.digest,
-        )
-        if sealed is not None:
-            batch.payloads.append(sealed)
-        batch.tickets[request.ticket] = TicketState(request.ticket, seq, request.to, leaf, policy.id, index)
-        return Receipt(request.transition_id, index, leaf.hex(), request.ticket, seq, request.to, record["payload"])
 
-    def _record(
-        self,
-        request: TransitionRequest,
-        seq: int,
-        state: TicketState | None,
-        policy: Policy,
-        sealed: SealedPayload | None,
-    ) -> dict[str, Any]:
-        """The entry record of ``request`` as the ``seq``-th transition of its ticket, which is in ``state``."""
+    def _record(self, request: TransitionRequest, position: Position, sealed: SealedPayload | None) -> dict[str, Any]:
+        """The entry record of ``request`` at ``position`` in its ticket's chain, with ``sealed``'s commitment."""
+        seq, prev, moved_from, policy_id = position
         actor: dict[str, Any] = {"org": request.actor.org, "role": request.actor.role}
         if request.actor.key is not None:
             actor["key"] = request.actor.key
@@ -351,13 +375,13 @@ class TransitionSequencer:
             "log": self.origin,
             "ticket": request.ticket,
             "seq": seq,
-            "prev": state.head.hex() if state else None,
+            "prev": prev,
             "event": request.event,
-            "from": state.state if state else None,
+            "from": moved_from,
             "to": request.to,
             "actor": actor,
             "at": request.at,
-            "policy": policy.id,
+            "policy": policy_id,
             "attrs": dict(request.attrs),
             "payload": sealed.commitment if sealed else None,
         }
@@ -401,6 +425,11 @@ class TransitionSequencer:
             Ed25519PublicKey.from_public_bytes(key.public_key).verify(base64.b64decode(entry.sig), entry.signed_bytes())
         except InvalidSignature as exc:
             raise ActorKeyError(f"signature by {key_id!r} does not verify", key=key_id, ticket=entry.ticket) from exc
+
+
+def _position(seq: int, state: TicketState | None, policy: Policy) -> Position:
+    """The ``seq``-th position of a ticket in ``state`` (``None``: new) under ``policy``."""
+    return (seq, state.head.hex() if state else None, state.state if state else None, policy.id)
 
 
 def _request_parts(request: TransitionRequest) -> tuple[bytes, bytes | None, str | None]:

@@ -119,7 +119,7 @@ def test_a_batch_of_new_tickets_is_built_before_the_lock(ledger: Ledger) -> None
     assert [p.may_open_ticket for p in prepared] == [True, False] * 3
     outcome = sequenced(ledger, prepared)
     assert outcome[0] == "ok"
-    assert outcome[2] == [p.guess[1].data for p in prepared if p.guess is not None]
+    assert outcome[2] == [p.guess.entry.data for p in prepared if p.guess is not None]
 
 
 def test_a_guess_on_an_existing_ticket_is_not_used(ledger: Ledger) -> None:
@@ -128,7 +128,7 @@ def test_a_guess_on_an_existing_ticket_is_not_used(ledger: Ledger) -> None:
     prepared = ledger._sequencer.prepare([submit()])
     assert prepared[0].guess is None  # submit_for_dispatch cannot open a ticket: no guess.
     reopened = ledger._sequencer.prepare([register("t-9")])
-    assert reopened[0].guess is not None and reopened[0].guess[1].seq == 1
+    assert reopened[0].guess is not None and reopened[0].guess.position[0] == 1
     outcome = check_agrees(ledger, [register("t-9")])
     assert outcome[0] == "IllegalTransition"
     receipt = ledger.append([submit()])[0]
@@ -140,7 +140,7 @@ def test_a_ticket_opened_in_the_batch_after_a_replay_chains_on_the_log(ledger: L
     # The replayed register is guessed as new, so the guess of the submit after it chains on a wrong prev.
     batch = [register(), submit(expected_seq=2)]
     prepared = ledger._sequencer.prepare(batch)
-    assert prepared[1].guess is not None and prepared[1].guess[0]["prev"] != first.entry_hash
+    assert prepared[1].guess is not None and prepared[1].guess.position[1] != first.entry_hash
     outcome = check_agrees(ledger, batch)
     assert outcome[0] == "ok"
     assert outcome[1][1].seq == 2
