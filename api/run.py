@@ -4,7 +4,7 @@ It creates the data directory (SQLite, operator and payload keys) when missing, 
 in ``DIR/devnet`` unless ``--rpc`` names a chain, deploys the anchor contract when the directory has no
 deployment yet, seeds demonstration tickets on request (``--demo N``: their query codes go to
 ``DIR/demo.json``), then serves the HTTP API on 127.0.0.1 (``--port``, default 8000) with the anchor
-worker beside it, until Ctrl-C or SIGTERM. The API runs in ``--workers`` processes (default: one per CPU)
+worker beside it, until Ctrl-C or SIGTERM. The API runs in ``--workers`` processes (default: one per CPU, +1)
 that share the port and the database (each with its own group commit); the anchor worker stays in this one.
 Without ``--production`` it runs in development mode, where the devnet's published development
 accounts are accepted; with it, keys come from keystores.
@@ -190,13 +190,16 @@ def worker_environment(settings: Settings, workers: int) -> dict[str, str]:
 
 
 def default_workers() -> int:
-    """API processes when neither ``--workers`` nor ``HOTLINE_WORKERS`` says: one per CPU this process may use.
+    """API processes when neither ``--workers`` nor ``HOTLINE_WORKERS`` says: one per CPU this process may use,
+    and one more.
 
-    One process uses about one core (its requests, its group commit and its collections share one GIL), so a
-    single process leaves the other cores idle; with one per core, batches through two processes on this
-    project's 2-core machine went from ~7,400 to ~15,000 transitions/s (BENCHMARKS.md, "HTTP ingest").
+    One process uses at most about one core (its requests, its group commit and its collections share one GIL),
+    and a process waiting for the database's write lock uses none, so one more than the cores keeps them busy
+    while another process writes. On this project's 2-core machine batches went from ~7,400 transitions/s
+    through one process to ~15,000-17,000 through three (BENCHMARKS.md, "HTTP ingest").
     """
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cpus + 1
 
 
 def _anchor(worker: AnchorWorker, stop: threading.Event) -> None:
@@ -225,6 +228,7 @@ def add_run_command(
         "--workers",
         type=positive_int,
         default=int(os.environ.get("HOTLINE_WORKERS", default_workers())),
-        help="API processes (default HOTLINE_WORKERS, else one per CPU: here %(default)s); the anchor worker stays one",
+        help="API processes (default HOTLINE_WORKERS, else one per CPU and one more: here %(default)s); "
+        "the anchor worker stays one",
     )
     run.add_argument("--demo", type=non_negative_int, default=0, help="seed this many demo tickets into a new log")
