@@ -209,22 +209,14 @@ class TransitionSequencer:
             return None  # A replay within the batch, or a ticket whose guess failed.
         seen.add(transition_id)
         seq = state.seq + 1 if state else 1
-        current = state.state if state else None
         try:
             if request.expected_seq is not None and request.expected_seq != seq:
-                raise LookupError("expected_seq is not the guessed seq")
+                raise StaleSequence(f"ticket {ticket}: expected_seq {request.expected_seq} is not the guessed {seq}")
             policy = self._policy_for(request, state)
             position = _position(seq, state, policy)
             entry = self._build(request, attrs_text, self._record(request, position, sealed))
-            check_transition(
-                policy,
-                current_state=current,
-                event=request.event,
-                from_state=current,
-                to_state=request.to,
-                role=request.actor.role,
-            )
-        except (LookupError, LedgerError, PolicyViolation):
+            self._check_workflow(request, policy, position[2])
+        except LedgerError:
             states[ticket] = None
             return None
         leaf = entry.leaf_hash
