@@ -133,7 +133,14 @@ def test_run_serves_anchors_and_survives_restarts(stack: Stack) -> None:
     assert again.status_code == 201, again.text
     wait_anchored(stack.url, token, "run-2")
 
-    stack.stop(signal.SIGKILL)  # the devnet notices its parent is gone and stops, freeing port and journal
+    assert stack.process is not None
+    workers = workers_of(stack.process.pid)
+    # The devnet and the API processes notice their parent is gone and stop, freeing ports, journal and log.
+    stack.stop(signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while any(Path(f"/proc/{pid}").exists() for pid in workers):
+        assert time.monotonic() < deadline, "API processes outlived the run process they belong to"
+        time.sleep(0.1)
     stack.start()
     for transition_id in ("run-1", "run-2"):
         assert wait_anchored(stack.url, token, transition_id)["status"] == "anchored"
