@@ -5,6 +5,9 @@ Run it with ``uvicorn --factory api.app:create_app_from_env`` (settings from ``H
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +17,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import PROBLEM_COMPONENT, install_error_handlers
+from api.gc_tuning import tune_collection
 from api.logs import configure_logging
 from api.metrics import Metrics
 from api.middleware import BodyLimit, RequestMetrics
@@ -23,6 +27,7 @@ from api.routes import exports, log, meta, payloads, tickets, transitions
 from api.schemas import Problem
 from api.services import Services
 from api.settings import Settings
+from ledger.parent_watch import watch_parent
 
 DESCRIPTION = """Tamper-evident audit ledger of the 12345 hotline: submit ticket transitions, read them back
 with Merkle proofs, follow their anchoring. Errors are RFC 9457 problem+json with a stable `code`."""
@@ -67,6 +72,8 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         found = await run_in_threadpool(Services.open, settings, metrics)
         app.state.services = found
+        if settings.parent_pid is not None:
+            watch_parent(settings.parent_pid, _parent_gone)
         try:
             yield
         finally:
@@ -83,6 +90,15 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
+def _parent_gone() -> None:
+    # Stop as SIGTERM stops the server (uvicorn's handler): the requests in flight are answered first.
+    logging.getLogger("hotline.api").warning("the launching process is gone; stopping")
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def create_app_from_env() -> FastAPI:
-    """``create_app`` with settings from the environment (for ``uvicorn --factory``)."""
-    return create_app(Settings())
+    """``create_app`` with settings from the environment (for ``uvicorn --factory``), in a server process:
+    its garbage collection is tuned (``tune_collection``)."""
+    app = create_app(Settings())
+    tune_collection()
+    return app

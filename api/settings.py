@@ -15,6 +15,7 @@
 | ``HOTLINE_QUERY_CODE_MAX_FAILURES``, ``…_LOCKOUT_SECONDS`` | lockout after wrong codes (per ticket, client) |
 | ``HOTLINE_CLOSE_AFTER_BATCH`` | close the connection after each batch answer (several API processes) |
 | ``HOTLINE_API_KEY_CACHE_SECONDS`` | trust a key found active this long without reading it again (default 1, 0 never) |
+| ``HOTLINE_PARENT_PID`` | stop serving when this process is no longer the parent (``run``'s worker processes) |
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ class Settings(BaseSettings):
     #: Close the connection after each batch answer, so that the next batch goes to a free process
     #: (``run --workers N`` sets it: a keep-alive connection stays with the process that accepted it).
     close_after_batch: bool = False
+    #: Stop (as on SIGTERM) when the process with this id is no longer the parent: ``run --workers N`` sets it,
+    #: so that its worker processes do not outlive it holding the port and the log when it is killed.
+    parent_pid: int | None = None
 
     #: A revocation made in another process (replica, CLI) takes effect within this many seconds.
     api_key_cache_seconds: float = Field(default=1.0, ge=0)

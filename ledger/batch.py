@@ -35,14 +35,16 @@ class PendingBatch:
         self,
         data: bytes,
         *,
+        leaf: bytes | None = None,
         ticket: str | None = None,
         seq: int | None = None,
         transition_id: str | None = None,
         request_digest: bytes | None = None,
     ) -> tuple[int, bytes]:
-        """Sequence ``data``: give it the next index. Returns the index and the leaf hash."""
+        """Sequence ``data``: give it the next index. Returns the index and the leaf hash (``leaf``, if the
+        caller has it already)."""
         index = self.next_index
-        leaf = leaf_hash(data)
+        leaf = leaf_hash(data) if leaf is None else leaf
         self.entries.append(StoredEntry(index, data, ticket, seq, transition_id, request_digest))
         self.leaves.append(leaf)
         return index, leaf

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -65,18 +65,39 @@ class QueryCodeKey:
         expected = stored if stored is not None else bytes(KEY_SIZE)
         return hmac.compare_digest(self.code_hash(ticket, code), expected) and stored is not None
 
-    def issue(self, view: WriteView, receipts: Sequence[Receipt]) -> list[Receipt]:
-        """Give every ticket opened by ``receipts`` a new code; store its hash in the writer transaction.
+    def draw(self, tickets: Iterable[str]) -> dict[str, tuple[str, bytes]]:
+        """A fresh code and its keyed hash for each of ``tickets``, for ``issue`` to give out.
 
-        Returns the receipts, those that opened a ticket now carrying the code. Replayed receipts and
+        Drawn before the write lock for the tickets a batch will probably open, so that the lock is not held
+        for the random reads and HMACs; a code that is not given out is forgotten.
+        """
+        return {ticket: self._fresh(ticket) for ticket in tickets}
+
+    def issue(
+        self, view: WriteView, receipts: Sequence[Receipt], drawn: Mapping[str, tuple[str, bytes]] | None = None
+    ) -> dict[str, str]:
+        """Give every ticket opened by ``receipts`` a new code, and store its hash in the writer transaction.
+
+        A code of ``drawn`` (``draw``) is given out for its ticket, a fresh one for any other. Returns the codes
+        by ticket, for ``with_codes`` to put on the receipts once the transaction is over. Replayed receipts and
         later steps get none: a code is shown once, when the ticket opens.
         """
-        codes: dict[str, str] = {}
+        drawn = drawn or {}
+        codes: dict[str, tuple[str, bytes]] = {}
         for receipt in receipts:
             if receipt.seq == 1 and not receipt.replayed and receipt.ticket not in codes:
-                codes[receipt.ticket] = new_code()
-        view.add_query_codes([(ticket, self.code_hash(ticket, code)) for ticket, code in codes.items()])
-        return [replace(r, query_code=codes[r.ticket]) if r.seq == 1 and not r.replayed else r for r in receipts]
+                codes[receipt.ticket] = drawn.get(receipt.ticket) or self._fresh(receipt.ticket)
+        view.add_query_codes([(ticket, code_hash) for ticket, (_, code_hash) in codes.items()])
+        return {ticket: code for ticket, (code, _) in codes.items()}
+
+    def _fresh(self, ticket: str) -> tuple[str, bytes]:
+        code = new_code()
+        return code, self.code_hash(ticket, code)
+
+
+def with_codes(receipts: Sequence[Receipt], codes: Mapping[str, str]) -> list[Receipt]:
+    """``receipts``, each that opened a ticket carrying the code ``issue`` gave it."""
+    return [replace(r, query_code=codes[r.ticket]) if r.seq == 1 and not r.replayed else r for r in receipts]
 
 
 def new_code() -> str:

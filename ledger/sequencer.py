@@ -23,6 +23,7 @@ from ledger.errors import (
     ActorKeyError,
     IllegalTransition,
     InvalidRequest,
+    LedgerError,
     StaleSequence,
     TransitionConflict,
     UnknownPolicy,
@@ -110,6 +111,21 @@ class Receipt:
     query_code: str | None = None
 
 
+#: Where an entry goes in its ticket's chain: its ``seq``, the previous entry's leaf hash (hex; ``None`` for the
+#: first), the state it moves from (``None`` for the first) and its policy id. That is all an entry's record takes
+#: from its ticket's state (``TransitionSequencer._record``); the rest is the request's.
+Position = tuple[int, str | None, str | None, str]
+
+
+@dataclass(frozen=True)
+class Guess:
+    """A request's entry built and checked before the write lock, at a guessed position (``prepare``)."""
+
+    position: Position
+    entry: Transition
+    leaf: bytes
+
+
 @dataclass(frozen=True)
 class PreparedRequest:
     """A request with what can be computed before the write lock: its digest and its sealed payload.
@@ -122,6 +138,14 @@ class PreparedRequest:
     digest: bytes
     sealed: SealedPayload | None
     attrs_text: str | None = None
+    #: The entry built before the write lock on the guess that the request's ticket is new to the log (see
+    #: ``TransitionSequencer._guess``); ``None``: no guess.
+    guess: Guess | None = None
+
+    @property
+    def may_open_ticket(self) -> bool:
+        """Whether the guess has this request open its ticket (it may get a query code)."""
+        return self.guess is not None and self.guess.position[0] == 1
 
 
 class TransitionSequencer:
@@ -144,6 +168,9 @@ class TransitionSequencer:
             InvalidRequest: a malformed transition id, or a field or payload that is not canonical JSON.
         """
         prepared = []
+        # The guessed state of each ticket after the requests so far (None: its guess failed), and the ids seen.
+        states: dict[str, TicketState | None] = {}
+        seen: set[str] = set()
         for request in requests:
             if not is_transition_id(request.transition_id):
                 raise InvalidRequest(
@@ -153,8 +180,48 @@ class TransitionSequencer:
             # Canonical JSON holds no raw newline, so the separator keeps the two parts apart.
             digest = self.payload_key.digest(fields + b"\n" + (payload_bytes or b"null"))
             sealed = None if payload_bytes is None else self.payload_key.seal(payload_bytes, -1)
-            prepared.append(PreparedRequest(request, digest, sealed, attrs_text))
+            guess = self._guess(request, sealed, attrs_text, states, seen)
+            prepared.append(PreparedRequest(request, digest, sealed, attrs_text, guess))
         return prepared
+
+    def _guess(
+        self,
+        request: TransitionRequest,
+        sealed: SealedPayload | None,
+        attrs_text: str | None,
+        states: dict[str, TicketState | None],
+        seen: set[str],
+    ) -> Guess | None:
+        """Build and check ``request``'s entry before the write lock, on the guess that its ticket is new to the log.
+
+        A batch mostly opens tickets and moves them on: under that guess each request's position is known
+        (``seq`` 1 and no ``prev`` for a ticket's first request, after the previous guessed entry for the next,
+        as ``states`` holds them), so its entry is built and checked against the workflow here, outside the
+        lock. ``sequence`` uses a guessed entry only when the position it finds under the lock is the guessed
+        one: the record is then the same (``_record``), and building an entry and checking the workflow are
+        functions of the record, so the entry and the verdict are the ones it would have reached. A request
+        whose guess fails a check that needs no database (its ticket already exists, say) gets no guess, nor do
+        the later requests of its ticket: they are built under the lock as before.
+        """
+        ticket, transition_id = request.ticket, request.transition_id
+        state = states.get(ticket)
+        if transition_id in seen or (ticket in states and state is None):
+            return None  # A replay within the batch, or a ticket whose guess failed.
+        seen.add(transition_id)
+        seq = state.seq + 1 if state else 1
+        try:
+            if request.expected_seq is not None and request.expected_seq != seq:
+                raise StaleSequence(f"ticket {ticket}: expected_seq {request.expected_seq} is not the guessed {seq}")
+            policy = self._policy_for(request, state)
+            position = _position(seq, state, policy)
+            entry = self._build(request, attrs_text, self._record(request, position, sealed))
+            self._check_workflow(request, policy, position[2])
+        except LedgerError:
+            states[ticket] = None
+            return None
+        leaf = entry.leaf_hash
+        states[ticket] = TicketState(ticket, seq, request.to, leaf, policy.id, -1)
+        return Guess(position, entry, leaf)
 
     def sequence(self, view: WriteView, batch: PendingBatch, prepared: Sequence[PreparedRequest]) -> list[Receipt]:
         """Sequence ``prepared`` requests into ``batch``; raise (sequencing none) on the first refusal.
@@ -234,38 +301,41 @@ class TransitionSequencer:
             )
         policy = self._policy_for(request, state)
         current = state.state if state else None
+        position = _position(seq, state, policy)
+        guess = prepared.guess
+        leaf: bytes | None = None
+        if guess is not None and guess.position == position:
+            # Built and checked from this request at this very position before the lock (see _guess).
+            entry, leaf = guess.entry, guess.leaf
+        else:
+            entry = self._build(request, prepared.attrs_text, self._record(request, position, prepared.sealed))
+            self._check_workflow(request, policy, current)
+        if entry.sig is not None:
+            self._check_signature(view, entry)
         sealed = prepared.sealed
         if sealed is not None:
             sealed = SealedPayload(sealed.commitment, batch.next_index, sealed.salt, sealed.nonce, sealed.ciphertext)
-        actor: dict[str, Any] = {"org": request.actor.org, "role": request.actor.role}
-        if request.actor.key is not None:
-            actor["key"] = request.actor.key
-        record: dict[str, Any] = {
-            "v": TRANSITION_V1,
-            "log": self.origin,
-            "ticket": request.ticket,
-            "seq": seq,
-            "prev": state.head.hex() if state else None,
-            "event": request.event,
-            "from": current,
-            "to": request.to,
-            "actor": actor,
-            "at": request.at,
-            "policy": policy.id,
-            "attrs": dict(request.attrs),
-            "payload": sealed.commitment if sealed else None,
-        }
-        if request.sig is not None:
-            record["sig"] = request.sig
-        try:
-            # Every part of the record went through canonical_parts or is the ledger's own string or int.
-            if prepared.attrs_text is None:
-                entry = build_entry(record, checked=True)
-            else:
-                entry = build_transition(record, prepared.attrs_text)
-        except FormatError as exc:
-            raise InvalidRequest(f"ticket {request.ticket}: {exc.message}", **exc.evidence) from exc
-        assert isinstance(entry, Transition)
+        index, leaf = batch.add(
+            entry.data,
+            leaf=leaf,
+            ticket=request.ticket,
+            seq=seq,
+            transition_id=request.transition_id,
+            request_digest=prepared.digest,
+        )
+        if sealed is not None:
+            batch.payloads.append(sealed)
+        batch.tickets[request.ticket] = TicketState(request.ticket, seq, request.to, leaf, policy.id, index)
+        commitment = sealed.commitment if sealed else None
+        return Receipt(request.transition_id, index, leaf.hex(), request.ticket, seq, request.to, commitment)
+
+    @staticmethod
+    def _check_workflow(request: TransitionRequest, policy: Policy, current: str | None) -> None:
+        """Check ``request`` against the workflow ``policy`` on a ticket in state ``current``.
+
+        Raises:
+            IllegalTransition: the policy does not allow it.
+        """
         try:
             check_transition(
                 policy,
@@ -285,19 +355,49 @@ class TransitionSequencer:
                 role=request.actor.role,
                 policy=policy.id,
             ) from exc
-        if entry.sig is not None:
-            self._check_signature(view, entry)
-        index, leaf = batch.add(
-            entry.data,
-            ticket=request.ticket,
-            seq=seq,
-            transition_id=request.transition_id,
-            request_digest=prepared.digest,
-        )
-        if sealed is not None:
-            batch.payloads.append(sealed)
-        batch.tickets[request.ticket] = TicketState(request.ticket, seq, request.to, leaf, policy.id, index)
-        return Receipt(request.transition_id, index, leaf.hex(), request.ticket, seq, request.to, record["payload"])
+
+    def _record(self, request: TransitionRequest, position: Position, sealed: SealedPayload | None) -> dict[str, Any]:
+        """The entry record of ``request`` at ``position`` in its ticket's chain, with ``sealed``'s commitment."""
+        seq, prev, moved_from, policy_id = position
+        actor: dict[str, Any] = {"org": request.actor.org, "role": request.actor.role}
+        if request.actor.key is not None:
+            actor["key"] = request.actor.key
+        record: dict[str, Any] = {
+            "v": TRANSITION_V1,
+            "log": self.origin,
+            "ticket": request.ticket,
+            "seq": seq,
+            "prev": prev,
+            "event": request.event,
+            "from": moved_from,
+            "to": request.to,
+            "actor": actor,
+            "at": request.at,
+            "policy": policy_id,
+            "attrs": dict(request.attrs),
+            "payload": sealed.commitment if sealed else None,
+        }
+        if request.sig is not None:
+            record["sig"] = request.sig
+        return record
+
+    @staticmethod
+    def _build(request: TransitionRequest, attrs_text: str | None, record: dict[str, Any]) -> Transition:
+        """The entry of ``record`` (``attrs_text``: its attrs' canonical text, if known).
+
+        Raises:
+            InvalidRequest: a field breaks the entry schema.
+        """
+        try:
+            # Every part of the record went through canonical_parts or is the ledger's own string or int.
+            if attrs_text is None:
+                entry = build_entry(record, checked=True)
+            else:
+                entry = build_transition(record, attrs_text)
+        except FormatError as exc:
+            raise InvalidRequest(f"ticket {request.ticket}: {exc.message}", **exc.evidence) from exc
+        assert isinstance(entry, Transition)
+        return entry
 
     @staticmethod
     def _check_signature(view: WriteView, entry: Transition) -> None:
@@ -317,6 +417,11 @@ class TransitionSequencer:
             Ed25519PublicKey.from_public_bytes(key.public_key).verify(base64.b64decode(entry.sig), entry.signed_bytes())
         except InvalidSignature as exc:
             raise ActorKeyError(f"signature by {key_id!r} does not verify", key=key_id, ticket=entry.ticket) from exc
+
+
+def _position(seq: int, state: TicketState | None, policy: Policy) -> Position:
+    """The ``seq``-th position of a ticket in ``state`` (``None``: new) under ``policy``."""
+    return (seq, state.head.hex() if state else None, state.state if state else None, policy.id)
 
 
 def _request_parts(request: TransitionRequest) -> tuple[bytes, bytes | None, str | None]:

@@ -23,7 +23,7 @@ from ledger.proofs import (
     right_border,
 )
 from ledger.publisher import publish_checkpoint
-from ledger.query_codes import QueryCodeKey
+from ledger.query_codes import QueryCodeKey, with_codes
 from ledger.records import ActorKey, LogHead, StoredAnchor, StoredCheckpoint, StoredEntry
 from ledger.sequencer import Receipt, TransitionRequest, TransitionSequencer, is_transition_id
 from ledger.storage import Leadership, LedgerStore, ReadView, WriteView
@@ -125,16 +125,19 @@ class Ledger:
             LedgerError: see ``TransitionSequencer.prepare`` and ``sequence``; then nothing was recorded.
         """
         prepared = self._sequencer.prepare(requests)
+        # Codes for the tickets these requests probably open, drawn before the lock (see QueryCodeKey.draw).
+        drawn = query_codes.draw(p.request.ticket for p in prepared if p.may_open_ticket) if query_codes else None
+        codes: dict[str, str] = {}
         with self.store.writing() as view:
             head = self._lock(view)
             self._refresh_policies(view, requests)
             batch = PendingBatch(head)
             receipts = self._sequencer.sequence(view, batch, prepared)
             if query_codes is not None:
-                receipts = query_codes.issue(view, receipts)
+                codes = query_codes.issue(view, receipts, drawn)
             if batch.entries:
                 batch.write(view)
-        return receipts
+        return with_codes(receipts, codes) if codes else receipts
 
     def append_one(self, request: TransitionRequest) -> Receipt:
         """Record one transition (see ``append``)."""

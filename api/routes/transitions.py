@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import require
 from api.errors import ApiProblem, problem_responses
-from api.schemas import MAX_BATCH, TRANSITION_ID_EXAMPLE, BatchIn, BatchOut, ReceiptOut, TransitionIn, receipt_out
+from api.schemas import MAX_BATCH, TRANSITION_ID_EXAMPLE, BatchIn, BatchOut, ReceiptOut, TransitionIn, receipt_json
 from api.services import Services, ServicesDep
 from ledger.sequencer import Receipt, TransitionRequest
 from verifier.entry import Transition, parse_entry
@@ -58,21 +58,21 @@ async def _check_backlog(found: Services) -> None:
             )
 
 
-async def _record(found: Services, requests: list[TransitionRequest]) -> tuple[list[ReceiptOut], int]:
-    """Record a job through the group committer; the receipts, and 201 if any entry is new (else 200)."""
+async def _record(found: Services, requests: list[TransitionRequest]) -> tuple[list[dict[str, Any]], int]:
+    """Record a job through the group committer; the receipts' wire forms, and 201 if any entry is new (else 200)."""
     await _check_backlog(found)
     receipts = await asyncio.wrap_future(found.committer.submit(requests))
     status_code = 201 if any(not r.replayed for r in receipts) else 200
     if not any(r.replayed for r in receipts):
         # Fresh entries lie beyond every checkpoint published before they committed: pending.
-        return [receipt_out(r) for r in receipts], status_code
+        return [receipt_json(r) for r in receipts], status_code
     return await run_in_threadpool(_with_status, found, receipts), status_code
 
 
-def _with_status(found: Services, receipts: list[Receipt]) -> list[ReceiptOut]:
+def _with_status(found: Services, receipts: list[Receipt]) -> list[dict[str, Any]]:
     checkpoint = found.ledger.latest_checkpoint()
     size = checkpoint.tree_size if checkpoint else None
-    return [receipt_out(r, size, found.ledger.first_anchor_covering(r.index)) for r in receipts]
+    return [receipt_json(r, size, found.ledger.first_anchor_covering(r.index)) for r in receipts]
 
 
 def _submission(path: str, model: type[ReceiptOut | BatchOut]) -> Callable[[_Route], _Route]:
@@ -91,7 +91,7 @@ def _submission(path: str, model: type[ReceiptOut | BatchOut]) -> Callable[[_Rou
 async def submit_transition(body: TransitionIn, found: ServicesDep) -> JSONResponse:
     """Record one transition. 201 with its receipt; 200 with the same receipt when replayed."""
     (receipt,), status_code = await _record(found, [body.request()])
-    return JSONResponse(receipt.model_dump(mode="json"), status_code=status_code)
+    return JSONResponse(receipt, status_code=status_code)
 
 
 @_submission("/transitions:batch", BatchOut)
@@ -102,7 +102,7 @@ async def submit_batch(body: BatchIn, found: ServicesDep) -> JSONResponse:
             413, "batch_too_large", f"a batch holds at most {MAX_BATCH} transitions, got {len(body.transitions)}"
         )
     receipts, status_code = await _record(found, [t.request() for t in body.transitions])
-    response = JSONResponse(BatchOut(receipts=receipts).model_dump(mode="json"), status_code=status_code)
+    response = JSONResponse({"receipts": receipts}, status_code=status_code)
     if found.settings.close_after_batch:
         # Several API processes serve (run --workers): a keep-alive connection stays with the process that
         # accepted it, so a few clients' batches would pile on one. Closed, the next batch's connection is
@@ -127,4 +127,4 @@ def transition_status(transition_id: TransitionIdPath, found: ServicesDep) -> Re
     receipt = Receipt(
         transition_id, stored.index, entry.leaf_hash.hex(), entry.ticket, entry.seq, entry.to_state, entry.payload
     )
-    return _with_status(found, [receipt])[0]
+    return ReceiptOut(**_with_status(found, [receipt])[0])

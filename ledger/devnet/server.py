@@ -16,7 +16,6 @@ import argparse
 import ipaddress
 import json
 import logging
-import os
 import signal
 import sys
 import threading
@@ -29,6 +28,7 @@ from typing import Any
 from ledger.devnet.errors import INVALID_REQUEST, LIMIT_EXCEEDED, DevnetStateError, RpcError
 from ledger.devnet.node import DevnetNode
 from ledger.devnet.rpc import Dispatcher, error_response
+from ledger.parent_watch import watch_parent
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,12 @@ def run(host: str, port: int, data: Path, *, parent: int | None = None) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda _signum, _frame: stop.set())
     if parent is not None:
-        threading.Thread(target=_watch_parent, args=(parent, stop), name="devnet-parent", daemon=True).start()
+
+        def parent_gone() -> None:
+            log.warning("the launching process %d is gone; stopping", parent)
+            stop.set()
+
+        watch_parent(parent, parent_gone, stop=stop)
     if not _is_loopback(host):
         log.warning("listening on %s: anyone who reaches it can change the allowlist (perm_*)", host)
     node = DevnetNode(data)
@@ -180,13 +185,6 @@ def run(host: str, port: int, data: Path, *, parent: int | None = None) -> int:
     finally:
         node.close()
     return 0
-
-
-def _watch_parent(parent: int, stop: threading.Event) -> None:
-    while not stop.wait(0.2):
-        if os.getppid() != parent:
-            log.warning("the launching process %d is gone; stopping", parent)
-            stop.set()
 
 
 def _is_loopback(host: str) -> bool:

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from web3 import Web3
 
+from api.run import default_workers
 from ledger.anchoring.contract import load_artifact, log_id
 from ledger.api_keys import ApiKeys
 from ledger.config import DEFAULT_ORIGIN
@@ -27,6 +28,7 @@ from ledger.devnet.process import free_port
 from ledger.storage import LedgerStore
 from tests.api.conftest import register
 from tests.api.servers import wait_until_ready
+from tests.api.test_run_workers import workers_of
 from verifier.checkpoint import open_checkpoint
 from verifier.merkle import leaf_hash, verify_inclusion
 from verifier.note import parse_vkey
@@ -92,6 +94,9 @@ def wait_anchored(url: str, token: str, transition_id: str) -> dict[str, Any]:
 
 def test_run_serves_anchors_and_survives_restarts(stack: Stack) -> None:
     stack.start("--demo", "12")
+    assert stack.process is not None
+    # As shipped, one API process per CPU and one more.
+    assert len(workers_of(stack.process.pid)) == default_workers() > 1
     data = stack.data
     deployment = json.loads((data / "deployment.json").read_text())
     demo = json.loads((data / "demo.json").read_text())
@@ -128,7 +133,14 @@ def test_run_serves_anchors_and_survives_restarts(stack: Stack) -> None:
     assert again.status_code == 201, again.text
     wait_anchored(stack.url, token, "run-2")
 
-    stack.stop(signal.SIGKILL)  # the devnet notices its parent is gone and stops, freeing port and journal
+    assert stack.process is not None
+    workers = workers_of(stack.process.pid)
+    # The devnet and the API processes notice their parent is gone and stop, freeing ports, journal and log.
+    stack.stop(signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while any(Path(f"/proc/{pid}").exists() for pid in workers):
+        assert time.monotonic() < deadline, "API processes outlived the run process they belong to"
+        time.sleep(0.1)
     stack.start()
     for transition_id in ("run-1", "run-2"):
         assert wait_anchored(stack.url, token, transition_id)["status"] == "anchored"

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from ledger.errors import IllegalTransition, LogStateError
-from ledger.query_codes import ALPHABET, CODE_LENGTH, QueryCodeKey, new_code, normalise_code
+from ledger.query_codes import ALPHABET, CODE_LENGTH, QueryCodeKey, new_code, normalise_code, with_codes
+from ledger.sequencer import Receipt
 from ledger.service import Ledger
 from tests.ledger.test_sequencer import TICKET, register, submit
 
@@ -74,3 +75,33 @@ def test_a_refused_append_stores_no_code(ledger: Ledger) -> None:
         ledger.append([register(), dataclasses.replace(submit(), event="close", to="closed")], query_codes=key)
     assert ledger.query_code_hash(TICKET) is None
     assert ledger.append([register()]) and ledger.query_code_hash(TICKET) is None  # no key: no code
+
+
+def test_codes_drawn_before_the_lock_are_the_ones_given_out(ledger: Ledger) -> None:
+    """``draw`` picks codes for the tickets a batch probably opens; ``issue`` gives out exactly those, draws
+    fresh ones for tickets that were not guessed, and stores nothing for a guess that was wrong."""
+    key = QueryCodeKey(bytes(32))
+    ledger.append([register()], query_codes=key)
+    drawn = key.draw([TICKET, "T-0002"])
+    assert {ticket: key.code_hash(ticket, code) for ticket, (code, _) in drawn.items()} == {
+        ticket: code_hash for ticket, (_, code_hash) in drawn.items()
+    }
+    with ledger.store.writing() as view:
+        codes = key.issue(view, _receipts("T-0002", "T-0003"), drawn)
+    given = with_codes(_receipts("T-0002", "T-0003"), codes)
+    assert given[0].query_code == drawn["T-0002"][0]
+    assert given[1].query_code is not None and key.matches(
+        "T-0003", given[1].query_code, ledger.query_code_hash("T-0003")
+    )
+    assert key.matches("T-0002", drawn["T-0002"][0], ledger.query_code_hash("T-0002"))
+    assert not key.matches(TICKET, drawn[TICKET][0], ledger.query_code_hash(TICKET))  # Drawn, not given: forgotten.
+    # Through append: a batch that opens two tickets hands out two codes that match what is stored.
+    receipts = ledger.append([register("t-5", "T-0005"), register("t-6", "T-0006")], query_codes=key)
+    for receipt in receipts:
+        assert receipt.query_code and key.matches(
+            receipt.ticket, receipt.query_code, ledger.query_code_hash(receipt.ticket)
+        )
+
+
+def _receipts(*tickets: str) -> list[Receipt]:
+    return [Receipt(f"id-{t}", 1, "00" * 32, t, 1, "registered", None) for t in tickets]
