@@ -304,8 +304,12 @@ class LogAudit:
         if self.progress is not None:
             self.progress(tree.size, size)
         source = self.source
-        paged = source.pages(tree.size, size) if isinstance(source, PagedSource) else None
-        with paged or Prefetch(source.entries, tree.size, size) as pages:
+        fetched = (
+            source.pages(tree.size, size)
+            if isinstance(source, PagedSource)
+            else Prefetch(source.entries, tree.size, size)
+        )
+        with fetched as pages:
             try:
                 for start, entries, leaves in pages:
                     if not entries:

@@ -26,6 +26,18 @@ PageOfLeaves = tuple[int, list[bytes], list[bytes]]
 _DONE = object()
 
 
+def pages_from(fetch: Fetch, start: int, end: int) -> Iterator[tuple[int, list[bytes]]]:
+    """The pages ``fetch`` serves for ``start <= index < end``, each as ``(first index, entries)``, one after the
+    other; an empty page is the last (the caller decides whether that is a failure). Raises what ``fetch`` raises."""
+    position = start
+    while position < end:
+        entries = fetch(position, end).entries
+        yield position, entries
+        if not entries:
+            return
+        position += len(entries)
+
+
 class Prefetch:
     """The entries ``start <= index < end`` page by page, as ``(first index, entries, leaf hashes)``; a context
     manager.
@@ -51,16 +63,13 @@ class Prefetch:
         return False
 
     def _run(self) -> None:
-        position = self._start
-        while position < self._end and not self._closed.is_set():
-            try:
-                entries = self._fetch(position, self._end).entries
-            except Exception as exc:  # handed to the caller, who knows which errors are the source's
-                self._put(exc)
-                return
-            if not self._put((position, entries)) or not entries:
-                return
-            position += len(entries)
+        try:
+            for page in pages_from(self._fetch, self._start, self._end):
+                if not self._put(page) or self._closed.is_set():
+                    return
+        except Exception as exc:  # handed to the caller, who knows which errors are the source's
+            self._put(exc)
+            return
         self._put(_DONE)
 
     def __iter__(self) -> Iterator[PageOfLeaves]:

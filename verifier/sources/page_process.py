@@ -29,7 +29,7 @@ from types import TracebackType
 
 from verifier.errors import SourceError
 from verifier.merkle import HASH_SIZE, leaf_hash
-from verifier.prefetch import PageOfLeaves
+from verifier.prefetch import PageOfLeaves, pages_from
 from verifier.sources.api import ApiUnavailable, LogApi, MalformedAnswer
 
 #: The errors a child can report by name, rebuilt on the audit's side with their message.
@@ -54,22 +54,18 @@ class ApiAddress:
 
 
 def _serve(pipe: Connection, address: ApiAddress, start: int, end: int) -> None:
-    """The child: send ``("page", start, entries)`` for each page, then ``("done",)``, or ``("error", kind, text)``."""
+    """The child: send ``("page", first index, entries, leaf hashes)`` for each page, then ``("done",)``, or
+    ``("error", kind, text)``."""
     try:
         with LogApi(address.base_url, token=address.token, timeout=address.timeout) as api:
-            position = start
-            while position < end:
-                try:
-                    entries = api.entries(position, end).entries
-                except SourceError as exc:
-                    kind = type(exc).__name__
-                    pipe.send(("error", kind if kind in _ERRORS else "SourceError", str(exc)))
-                    return
-                # The leaf hashes too: hashing is the one per-entry step that needs nothing but the entry.
-                pipe.send(("page", position, entries, b"".join([leaf_hash(data) for data in entries])))
-                if not entries:
-                    return
-                position += len(entries)
+            try:
+                for position, entries in pages_from(api.entries, start, end):
+                    # The leaf hashes too: hashing is the one per-entry step that needs nothing but the entry.
+                    pipe.send(("page", position, entries, b"".join([leaf_hash(data) for data in entries])))
+            except SourceError as exc:
+                kind = type(exc).__name__
+                pipe.send(("error", kind if kind in _ERRORS else "SourceError", str(exc)))
+                return
             pipe.send(("done",))
     except (BrokenPipeError, ConnectionResetError, EOFError):
         return  # the audit closed its end: it needs no more pages
