@@ -262,10 +262,11 @@ def _parse_canonical_fast(data: bytes) -> Any:
     return _plainly_canonical(data.decode("utf-8"))
 
 
-def _plainly_canonical(text: str) -> Any:
+def _plainly_canonical(text: str, containers: int = 0) -> Any:
+    """``_parse_canonical_fast`` for text found inside a document with ``containers`` other objects and arrays."""
     if not text.isascii() and _ASTRAL.search(text):
         raise _NotFast
-    if text.count("{") + text.count("[") >= MAX_JSON_DEPTH:
+    if text.count("{") + text.count("[") + containers >= MAX_JSON_DEPTH:
         raise _NotFast
     value = _FAST_DECODER.decode(text)
     if _SORTED_ENCODER.encode(value) != text:
@@ -281,10 +282,8 @@ def plainly_canonical_object(text: str, containers: int) -> dict[str, Any] | Non
     declines as the fast path over the whole document (characters above U+FFFF, as many containers as
     ``MAX_JSON_DEPTH``, floats, unsafe integers, anything that does not re-encode to the same text).
     """
-    if text.count("{") + text.count("[") + containers >= MAX_JSON_DEPTH:
-        return None
     try:
-        value = _plainly_canonical(text)
+        value = _plainly_canonical(text, containers)
     except (_NotFast, ValueError, RecursionError):
         return None
     return value if type(value) is dict else None
