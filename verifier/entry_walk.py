@@ -9,7 +9,13 @@ from verifier.entry import Entry, KeyEntry, PolicyEntry, Transition, parse_entry
 from verifier.errors import SourceError, VerificationError
 from verifier.history import History
 from verifier.report import Report
-from verifier.timeliness import check_timeliness
+from verifier.timeliness import MAX_CLOCK_SKEW, check_timeliness
+from verifier.transition_fast import UsualFields, usual_fields
+
+#: The margin, in seconds, by which the usual path's V10 check (in floating-point seconds) must pass: a lag
+#: closer than that to a bound is left to ``check_timeliness`` (exact time arithmetic) to decide.
+_V10_MARGIN = 0.001
+_SKEW_SECONDS = MAX_CLOCK_SKEW.total_seconds() - _V10_MARGIN
 
 
 class EntryWalk:
@@ -25,6 +31,8 @@ class EntryWalk:
         self.in_time = 0
         self.worst_lag: timedelta | None = None
         self.pending: list[tuple[int, bytes]] = []
+        #: Each policy's ``max_anchor_lag`` in seconds, less the margin (for the usual path's V10).
+        self._lag_bounds: dict[str, float] = {}
         if anchors is None and report.status("V10") is None:
             report.not_run("V10", "anchor times come from the chain, which was not consulted")
 
@@ -48,6 +56,64 @@ class EntryWalk:
                 self.history.add_key(index, entry)
         except VerificationError as exc:
             self._fail(exc, "V8" if isinstance(entry, PolicyEntry) else "V9")
+
+    def feed_bytes(self, index: int, data: bytes, leaf: bytes) -> None:
+        """Check one entry given as its bytes, with its leaf hash.
+
+        The usual unsigned transition whose every check passes plainly is checked from its fields, without
+        building its ``Transition``; anything else (another kind of entry, a check that fails or is close to
+        failing, a workflow step not seen before) goes through ``parse_entry`` and ``feed``, which decide.
+
+        Raises:
+            FormatError: the entry is malformed (from ``parse_entry``).
+        """
+        fields = usual_fields(data)
+        if fields is None or not self._usual(index, fields, data, leaf):
+            self.feed(index, parse_entry(data), leaf)
+
+    def _usual(self, index: int, fields: UsualFields, data: bytes, leaf: bytes) -> bool:
+        """``feed`` for the usual transition's fields, if every check passes plainly: True; else False, nothing
+        changed."""
+        groups, seq, _, moment = fields
+        _, _, role, _, _, event, moved_from, log, _, policy, prev, _, ticket, to = groups
+        if log != self.origin:
+            return False
+        anchors = self.anchors
+        timed = anchors is not None and self.report.ok("V10")
+        anchor = None
+        if timed:
+            assert anchors is not None
+            try:
+                anchor = anchors.covering(index)
+            except SourceError:
+                return False
+            if anchor is not None:
+                bound = self._lag_bound(policy)
+                lag = anchor.timestamp - moment.timestamp()
+                if bound is None or not -_SKEW_SECONDS < lag < bound:
+                    return False
+        if not self.history.advance(index, ticket, seq, prev, policy, (event, moved_from, to, role), leaf):
+            return False
+        if timed:
+            if anchor is None:
+                self.pending.append((index, data))
+            else:
+                self._in_time(anchor.moment - moment)
+        return True
+
+    def _lag_bound(self, policy_id: str) -> float | None:
+        bound = self._lag_bounds.get(policy_id)
+        if bound is None:
+            policy = self.history.policy(policy_id)
+            if policy is None:
+                return None
+            bound = self._lag_bounds[policy_id] = policy.max_anchor_lag.total_seconds() - _V10_MARGIN
+        return bound
+
+    def _in_time(self, lag: timedelta) -> None:
+        self.in_time += 1
+        if self.worst_lag is None or lag > self.worst_lag:
+            self.worst_lag = lag
 
     def _transition(self, index: int, entry: Transition, leaf: bytes | None) -> None:
         self.history.transition(index, entry, leaf, self._fail)
@@ -74,9 +140,7 @@ class EntryWalk:
         except VerificationError as exc:
             self._fail(exc, "V10")
             return
-        self.in_time += 1
-        if self.worst_lag is None or lag > self.worst_lag:
-            self.worst_lag = lag
+        self._in_time(lag)
 
     @property
     def unanchored(self) -> int:

@@ -23,7 +23,6 @@ from verifier.anchor_check import ChainAnchors, wrong_place
 from verifier.audit_state import AuditProgress, load_progress, save_progress
 from verifier.chain_view import AnchoredEvent, ChainView
 from verifier.checkpoint import Checkpoint, failure_step, open_checkpoint
-from verifier.entry import parse_entry
 from verifier.entry_walk import EntryWalk
 from verifier.errors import SourceError, VerificationError
 from verifier.merkle import CompactRange, verify_consistency
@@ -298,7 +297,7 @@ class LogAudit:
 
     def _walk(self, walk: EntryWalk, size: int) -> str | None:
         """Fetch and check entries up to ``size``; return why the walk ended early, or ``None``."""
-        tree, expected, feed, stop = self.tree, self.expected, walk.feed, self.stop
+        tree, expected, feed, stop = self.tree, self.expected, walk.feed_bytes, self.stop
         every = self.resumable.save_every if self.resumable else 0
         saved_at = tree.size
         if self.progress is not None:
@@ -320,7 +319,7 @@ class LogAudit:
                         index = tree.size
                         tree.append(leaf)
                         try:
-                            feed(index, parse_entry(data), leaf)
+                            feed(index, data, leaf)
                         except VerificationError as exc:
                             evidence = {**exc.evidence, "index": index}
                             self.report.failed(exc.step or "V1", f"entry {index}: {exc.message}", **evidence)

@@ -68,21 +68,30 @@ _ATTRS: dict[str, dict[str, Any]] = {}
 
 
 def _attrs(text: str) -> dict[str, Any] | None:
-    """``attrs``' value, a fresh dict each time, if its text is plainly canonical; else ``None``."""
+    """``attrs``' value if its text is plainly canonical, else ``None``; a remembered value is shared (copy it
+    before handing it out)."""
     known = _ATTRS.get(text)
     if known is not None:
-        return dict(known)
+        return known
     value = plainly_canonical_object(text, _OUTER_CONTAINERS)
-    # Remembered only when flat (one object, so the copy above shares nothing with an entry's attrs).
+    # Remembered only when flat (one object, so a copy of it shares nothing with another entry's attrs).
     if value is not None and text.count("{") == 1 and "[" not in text:
         if len(_ATTRS) >= MAX_REMEMBERED_ATTRS:
             _ATTRS.clear()
-        _ATTRS[text] = dict(value)
+        _ATTRS[text] = value
     return value
 
 
-def parse_usual_transition(data: bytes) -> Transition | None:
-    """The transition ``data`` holds if it has the usual layout; ``None``: let ``parse_entry`` decide."""
+#: The fields of a usual transition, as ``usual_fields`` finds them: the layout's groups (``key``, ``org``,
+#: ``role``, ``at``, ``attrs`` text, ``event``, ``from``, ``log``, ``payload``, ``policy``, ``prev``, ``seq``
+#: text, ``ticket``, ``to``), then ``seq``, ``attrs`` (possibly shared: copy it before handing it out) and ``at``
+#: parsed.
+UsualFields = tuple[tuple[Any, ...], int, dict[str, Any], datetime]
+
+
+def usual_fields(data: bytes) -> UsualFields | None:
+    """The fields of the transition ``data`` holds if it has the usual layout, every one checked as the strict
+    parser checks it; ``None``: let ``parse_entry`` decide."""
     if len(data) > FAST_MAX_BYTES:
         return None
     try:
@@ -91,17 +100,28 @@ def parse_usual_transition(data: bytes) -> Transition | None:
         return None
     if found is None:
         return None
-    key, org, role, at, attrs_text, event, moved_from, log, payload, policy, prev, seq_text, ticket, to = found.groups()
-    seq = int(seq_text)
-    if seq > MAX_SAFE_INTEGER or (seq == 1) != (prev is None) or (seq == 1) != (moved_from is None):
+    groups = found.groups()
+    seq = int(groups[11])
+    # prev and from are null exactly for seq 1.
+    if seq > MAX_SAFE_INTEGER or (seq == 1) != (groups[10] is None) or (seq == 1) != (groups[6] is None):
         return None
-    attrs = _attrs(attrs_text)
+    attrs = _attrs(groups[4])
     if attrs is None:
         return None
     try:
-        moment = _fromisoformat(at)
+        moment = _fromisoformat(groups[3])
     except ValueError:
         return None
+    return groups, seq, attrs, moment
+
+
+def parse_usual_transition(data: bytes) -> Transition | None:
+    """The transition ``data`` holds if it has the usual layout; ``None``: let ``parse_entry`` decide."""
+    fields = usual_fields(data)
+    if fields is None:
+        return None
+    groups, seq, attrs, moment = fields
+    key, org, role, at, _, event, moved_from, log, payload, policy, prev, _, ticket, to = groups
     actor = _ACTORS.get((org, role, key))
     if actor is None:
         if len(_ACTORS) >= MAX_REMEMBERED_ACTORS:
@@ -122,7 +142,7 @@ def parse_usual_transition(data: bytes) -> Transition | None:
         actor=actor,
         at=at,
         policy=policy,
-        attrs=attrs,
+        attrs=dict(attrs),
         payload=payload,
         sig=None,
         moment=moment,
