@@ -39,6 +39,10 @@ from ledger.devnet.errors import EXECUTION_REVERTED, RpcError, rejected
 from ledger.devnet.genesis import Genesis
 
 ZERO_ADDRESS = Address(b"\x00" * 20)
+#: The gas a value-carrying call hands its callee for free (EIP-150's stipend), part of the first guess.
+_CALL_STIPEND = 2300
+#: How close ``estimate_gas`` comes to the least gas limit, in thousandths of it (geth's 1.5 %).
+_ESTIMATE_TOLERANCE_PER_MILLE = 15
 #: py-evm's ``to`` of a contract creation.
 CREATE = Address(b"")
 
@@ -215,17 +219,56 @@ class DevChain:
         return computation.output
 
     def estimate_gas(self, request: CallRequest, number: int) -> int:
-        """The least gas ``request`` runs with on the state after block ``number`` (binary search in py-evm).
+        """A gas limit ``request`` succeeds with on the state after block ``number``, within 1.5 % of the least.
+
+        geth's search: a run at the block's whole gas limit gives the gas spent, and the first guess is that
+        plus its refund and a call stipend, times 64/63 (what each nested call keeps back); the least limit lies
+        between the gas spent and a guess that succeeds, and halving that range stops once it is within 1.5 %.
+        Three or four runs for an anchor, where py-evm's exact binary search from the intrinsic gas to the block
+        limit took about thirty (most of the devnet's CPU under load). A plain transfer gets exactly 21,000.
 
         Raises:
             RpcError: as ``call`` does, when it fails even with the block's whole gas limit.
         """
-        self.call(CallRequest(request.sender, request.to, None, request.value, request.data), number)
         header = self.block_at(number).header
+        transaction = self._spoof(CallRequest(request.sender, request.to, None, request.value, request.data), header)
+        with self._chain.get_vm(at_header=header).in_costless_state() as state:
+            return _least_gas(state, transaction, header.gas_limit)
+
+
+def _least_gas(state: StateAPI, transaction: SignedTransactionAPI, limit: int) -> int:
+    """``DevChain.estimate_gas``'s search on ``state``, which every run leaves as it found it."""
+
+    def run(gas: int) -> ComputationAPI:
+        snapshot = state.snapshot()
         try:
-            return self._chain.estimate_gas(self._spoof(request, header), header)
-        except ValidationError as exc:
-            raise rejected(f"estimate refused: {exc}") from exc
+            return state.apply_transaction(SpoofTransaction(transaction, gas=gas))  # type: ignore[arg-type]
+        finally:
+            state.revert(snapshot)
+
+    try:
+        intrinsic = transaction.intrinsic_gas
+        if not run(intrinsic).is_error:
+            return intrinsic
+        whole = run(limit)
+        raise_on_failure(whole)
+        spent = intrinsic + whole.get_gas_used()
+        low, high = spent - 1, limit
+        guess = (spent + whole.get_gas_refund() + _CALL_STIPEND) * 64 // 63
+        if guess < high:
+            if run(guess).is_error:
+                low = guess
+            else:
+                high = guess
+        while high - low > 1 and (high - low) * 1000 > high * _ESTIMATE_TOLERANCE_PER_MILLE:
+            middle = (low + high) // 2
+            if run(middle).is_error:
+                low = middle
+            else:
+                high = middle
+        return high
+    except ValidationError as exc:
+        raise rejected(f"estimate refused: {exc}") from exc
 
 
 def raise_on_failure(computation: ComputationAPI) -> None:

@@ -134,6 +134,16 @@ def test_blocks_transactions_and_receipts_agree(w3: Web3, anchor: Contract) -> N
     assert history["reward"] == [[0, 0]] * 3
 
 
+def test_the_gas_estimate_suffices_and_is_within_its_tolerance(w3: Web3, anchor: Contract) -> None:
+    # An anchor with a consistency proof (several SHA-256 precompile calls, each keeping 1/64 of its gas back).
+    call = anchor.functions.anchor(log_id(ORIGIN), 16, TREE.root(16), TREE.consistency_proof(7, 16))
+    estimate = call.estimate_gas({"from": ADMIN.address})
+    call.call({"from": ADMIN.address, "gas": estimate})  # raises if the estimate is too low
+    # Less than 98.5 % of the estimate runs out of gas: the estimate is within 1.5 % of the least that works.
+    with pytest.raises(Web3RPCError, match=r"[Oo]ut ?[Oo]f ?[Gg]as"):
+        call.call({"from": ADMIN.address, "gas": estimate * 985 // 1000 - 1})
+
+
 def test_state_reads_at_past_blocks(w3: Web3, anchor: Contract, devnet: DevnetProcess) -> None:
     deployed = w3.eth.get_transaction_receipt(w3.eth.get_block(1)["transactions"][0])["blockNumber"]
     assert w3.eth.get_code(anchor.address, deployed - 1) == b""
