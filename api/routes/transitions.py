@@ -7,11 +7,11 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import require
 from api.errors import ApiProblem, problem_responses
+from api.responses import FastJSONResponse
 from api.schemas import MAX_BATCH, TRANSITION_ID_EXAMPLE, BatchIn, BatchOut, ReceiptOut, TransitionIn, receipt_json
 from api.services import Services, ServicesDep
 from ledger.sequencer import Receipt, TransitionRequest
@@ -88,21 +88,21 @@ def _submission(path: str, model: type[ReceiptOut | BatchOut]) -> Callable[[_Rou
 
 
 @_submission("/transitions", ReceiptOut)
-async def submit_transition(body: TransitionIn, found: ServicesDep) -> JSONResponse:
+async def submit_transition(body: TransitionIn, found: ServicesDep) -> FastJSONResponse:
     """Record one transition. 201 with its receipt; 200 with the same receipt when replayed."""
     (receipt,), status_code = await _record(found, [body.request()])
-    return JSONResponse(receipt, status_code=status_code)
+    return FastJSONResponse(receipt, status_code=status_code)
 
 
 @_submission("/transitions:batch", BatchOut)
-async def submit_batch(body: BatchIn, found: ServicesDep) -> JSONResponse:
+async def submit_batch(body: BatchIn, found: ServicesDep) -> FastJSONResponse:
     """Record up to 1,000 transitions, all or none. 201 when any is new; 200 when all were replays."""
     if len(body.transitions) > MAX_BATCH:
         raise ApiProblem(
             413, "batch_too_large", f"a batch holds at most {MAX_BATCH} transitions, got {len(body.transitions)}"
         )
     receipts, status_code = await _record(found, [t.request() for t in body.transitions])
-    response = JSONResponse({"receipts": receipts}, status_code=status_code)
+    response = FastJSONResponse({"receipts": receipts}, status_code=status_code)
     if found.settings.close_after_batch:
         # Several API processes serve (run --workers): a keep-alive connection stays with the process that
         # accepted it, so a few clients' batches would pile on one. Closed, the next batch's connection is
