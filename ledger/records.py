@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from verifier.quick_init import quick_init
+
 NodeId = tuple[int, int]
 
 
@@ -16,6 +18,7 @@ class LogHead:
     root: bytes
 
 
+@quick_init
 @dataclass(frozen=True)
 class TicketState:
     """Where a ticket's history stands: its last ``seq``, state, entry hash and policy."""
@@ -28,6 +31,7 @@ class TicketState:
     last_index: int
 
 
+@quick_init
 @dataclass(frozen=True)
 class StoredEntry:
     """An entry as stored: its index, bytes and (for transitions) its ticket and seq."""
@@ -40,6 +44,7 @@ class StoredEntry:
     request_digest: bytes | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 class SealedPayload:
     """An encrypted payload with its salt, as kept off the log."""

@@ -36,6 +36,7 @@ from verifier.entry import TRANSITION_V1, Actor, Transition, build_entry, build_
 from verifier.errors import FormatError, PolicyViolation
 from verifier.limits import MAX_SAFE_INTEGER
 from verifier.policy import Policy, check_transition
+from verifier.quick_init import quick_init
 
 TRANSITION_ID_CHARS = 128
 
@@ -48,6 +49,7 @@ def is_transition_id(text: object) -> bool:
     return isinstance(text, str) and 0 < len(text) <= TRANSITION_ID_CHARS and "\x00" not in text
 
 
+@quick_init
 @dataclass(frozen=True)
 class TransitionRequest:
     """A core system's request to record one transition of a ticket.
@@ -94,6 +96,7 @@ class TransitionRequest:
         return fields, None if self.payload is None else canonical_bytes(self.payload)
 
 
+@quick_init
 @dataclass(frozen=True)
 class Receipt:
     """What the ledger answers for a sequenced transition."""
@@ -117,6 +120,7 @@ class Receipt:
 Position = tuple[int, str | None, str | None, str]
 
 
+@quick_init
 @dataclass(frozen=True)
 class Guess:
     """A request's entry built and checked before the write lock, at a guessed position (``prepare``)."""
@@ -126,6 +130,7 @@ class Guess:
     leaf: bytes
 
 
+@quick_init
 @dataclass(frozen=True)
 class PreparedRequest:
     """A request with what can be computed before the write lock: its digest and its sealed payload.

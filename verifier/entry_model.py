@@ -14,6 +14,7 @@ from typing import Any
 
 from verifier.canonical import canonical_bytes, parse_canonical
 from verifier.merkle import leaf_hash
+from verifier.quick_init import quick_init
 
 TRANSITION_V1 = "hotline.transition/v1"
 KEY_V1 = "hotline.key/v1"
@@ -30,6 +31,7 @@ ORIGIN_RE = re.compile(r"[\x21-\x7e]{1,255}")
 AT_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(Z|[+-]([01]\d|2[0-3]):[0-5]\d)", re.ASCII)
 
 
+@quick_init
 @dataclass(frozen=True)
 class Actor:
     """Who acted: organisation code, role from the policy, optional registered key id."""
@@ -39,6 +41,7 @@ class Actor:
     key: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 class Transition:
     """A parsed ``hotline.transition/v1`` entry; ``data`` is its canonical bytes."""
