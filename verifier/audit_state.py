@@ -25,6 +25,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from verifier.canonical import check_depth
 from verifier.document import Fields
 from verifier.entry_walk import EntryWalk
 from verifier.errors import FormatError
@@ -133,7 +134,11 @@ def load_progress(path: Path, trust: Trust) -> AuditProgress | None:
     if path.stat().st_size > MAX_PROGRESS_BYTES:
         raise FormatError(f"{path} is larger than {MAX_PROGRESS_BYTES} bytes")
     try:
-        fields = Fields(json.loads(path.read_bytes()), str(path))
+        text = path.read_bytes().decode("utf-8")
+        check_depth(text)  # before the recursive decoder, whatever the recursion limit
+        fields = Fields(json.loads(text), str(path))
+    except FormatError as exc:
+        raise FormatError(f"{path} is not a progress file: {exc.message}") from exc
     except ValueError as exc:
         raise FormatError(f"{path} is not JSON: {exc}") from exc
     fields.expect_members(_FIELDS)

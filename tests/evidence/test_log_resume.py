@@ -215,12 +215,20 @@ def test_a_log_rolled_back_below_the_audited_prefix_fails_v12(
     assert "audited 1000 entries of it before: the log was rolled back" in failure["detail"], failure
 
 
+DAMAGED_PROGRESS = {
+    "members-missing": b'{"v": "hotline.audit-progress/v1"}',
+    "not-json": b"\x00\xffnot a progress file",
+    "nested-too-deep": b"[" * 200_000 + b"]" * 200_000,
+}
+
+
+@pytest.mark.parametrize("damaged", DAMAGED_PROGRESS.values(), ids=DAMAGED_PROGRESS.keys())
 def test_damaged_progress_is_a_usage_error_until_restart(
-    served: Served, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    served: Served, tmp_path: Path, capsys: pytest.CaptureFixture[str], damaged: bytes
 ) -> None:
     state = tmp_path / "state"
     state.mkdir()
-    progress_path(state, ORIGIN).write_text('{"v": "hotline.audit-progress/v1"}')
+    progress_path(state, ORIGIN).write_bytes(damaged)
     code, out = audit(capsys, served, state)
     assert code == 2 and "--restart" in out and "Traceback" not in out, out
     code, report = audit(capsys, served, state, "--restart")
