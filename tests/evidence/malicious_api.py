@@ -210,6 +210,11 @@ def garbage(reply: Reply) -> Reply:
     return 200, reply[1], b"\x00\xffnot an answer\x9c", 0.0
 
 
+def deeply_nested(reply: Reply) -> Reply:
+    """A JSON answer of 200,000 nested arrays: more than the JSON decoder's recursion can take."""
+    return 200, JSON, b"[" * 200_000 + b"]" * 200_000, 0.0
+
+
 def truncated(reply: Reply) -> Reply:
     return reply[0], reply[1], reply[2][: len(reply[2]) // 2], reply[3]
 

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import os
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 import httpx
 
 from verifier import entries_page
+from verifier.canonical import check_depth
 from verifier.entries_page import EntriesPage, PageError
-from verifier.errors import SourceError
+from verifier.errors import FormatError, SourceError
 from verifier.limits import MAX_ENTRY_BYTES, MAX_NOTE_BYTES, MAX_PROOF_HASHES
 from verifier.prefetch import Prefetch
+from verifier.sources.bounded import read_at_most
 
 if TYPE_CHECKING:
     from verifier.sources.page_process import PageProcess
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
 _HEX32 = re.compile(r"[0-9a-f]{64}")
 #: Largest answer read from the API (a ticket's bundle, a page of 1,000 entries).
 MAX_ANSWER_BYTES = 256 * 1024 * 1024
+#: Largest error answer whose problem detail is read (the rest of a larger one is not).
+MAX_PROBLEM_BYTES = 64 * 1024
 #: What ``entries`` asks for: the binary page, or JSON from a server (or proxy) that has only that.
 ENTRIES_ACCEPT = f"{entries_page.MEDIA_TYPE}, application/json;q=0.5"
 
@@ -45,6 +50,24 @@ def _int(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise MalformedAnswer(f"the API's {what} is not a non-negative integer: {str(value)[:40]!r}")
     return value
+
+
+class Answer(NamedTuple):
+    """A successful answer: its body, read within ``MAX_ANSWER_BYTES``, and its Content-Type."""
+
+    content: bytes
+    content_type: str
+
+
+def _problem_detail(kind: str, body: bytes | None) -> str:
+    """``": detail"`` of an RFC 9457 problem answer, shortened, or nothing when there is none to read."""
+    if body is None or not kind.startswith("application/problem+json"):
+        return ""
+    try:
+        problem = json.loads(body)
+    except ValueError:
+        return ""
+    return f": {problem.get('detail', '')}"[:300] if isinstance(problem, dict) else ""
 
 
 class LogApi:
@@ -65,25 +88,19 @@ class LogApi:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _get(
-        self, path: str, params: dict[str, int] | None = None, headers: dict[str, str] | None = None
-    ) -> httpx.Response:
+    def _get(self, path: str, params: dict[str, int] | None = None, headers: dict[str, str] | None = None) -> Answer:
         url = f"{self.base_url}{path}"
         try:
-            response = self.client.get(url, params=params, headers=headers)
-        except httpx.HTTPError as exc:
+            with self.client.stream("GET", url, params=params, headers=headers) as response:
+                status, kind = response.status_code, response.headers.get("content-type", "")
+                body = read_at_most(response, MAX_ANSWER_BYTES if status == 200 else MAX_PROBLEM_BYTES)
+        except (httpx.HTTPError, httpx.StreamError) as exc:
             raise ApiUnavailable(f"the API at {self.base_url} did not answer {path}: {type(exc).__name__}") from exc
-        if response.status_code != 200:
-            detail = ""
-            if response.headers.get("content-type", "").startswith("application/problem+json"):
-                try:
-                    detail = f": {response.json().get('detail', '')}"[:300]
-                except ValueError:
-                    detail = ""
-            raise ApiUnavailable(f"the API answered {path} with HTTP {response.status_code}{detail}")
-        if len(response.content) > MAX_ANSWER_BYTES:
+        if status != 200:
+            raise ApiUnavailable(f"the API answered {path} with HTTP {status}{_problem_detail(kind, body)}")
+        if body is None:
             raise MalformedAnswer(f"the API's answer to {path} is larger than {MAX_ANSWER_BYTES} bytes")
-        return response
+        return Answer(body, kind)
 
     def _json(self, path: str, params: dict[str, int] | None = None) -> Any:
         return _decoded(self._get(path, params), path)
@@ -125,7 +142,7 @@ class LogApi:
         """One page of raw entries from ``start`` (the server decides the page size), binary or JSON as answered."""
         params = {"start": start} if end is None else {"start": start, "end": end}
         response = self._get("/v1/entries", params, {"Accept": ENTRIES_ACCEPT})
-        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        kind = response.content_type.split(";")[0].strip().lower()
         try:
             if kind == entries_page.MEDIA_TYPE:
                 return entries_page.decode(response.content, start)
@@ -136,14 +153,20 @@ class LogApi:
         raise MalformedAnswer(f"the API answered entries as {kind[:60] or 'no content type'!r}, not a page")
 
 
-def _decoded(response: httpx.Response, path: str) -> Any:
+def _decoded(response: Answer, path: str) -> Any:
+    """The JSON of an answer, its nesting bounded before the recursive decoder sees it (whatever the recursion
+    limit: a process that imports py_ecc has it raised so far that deep nesting overflows the C stack)."""
     try:
-        return response.json()
+        text = response.content.decode("utf-8")
+        check_depth(text)
+        return json.loads(text)
+    except FormatError as exc:
+        raise MalformedAnswer(f"the API's answer to {path} is {exc}") from exc
     except ValueError as exc:
         raise MalformedAnswer(f"the API's answer to {path} is not JSON") from exc
 
 
-def _json_page(response: httpx.Response, start: int) -> EntriesPage:
+def _json_page(response: Answer, start: int) -> EntriesPage:
     """The JSON representation of an entries page (each entry base64, with its index)."""
     answer = _decoded(response, "/v1/entries")
     if not isinstance(answer, dict) or not isinstance(answer.get("entries"), list):

@@ -21,6 +21,7 @@ from typing import Any, Self, TypeVar
 import httpx
 
 from verifier.canonical import nested_deeper_than
+from verifier.sources.bounded import read_at_most
 from verifier.sources.chain_errors import ChainDisagreement, ChainRpcError, ChainUnavailable, MalformedChainAnswer
 
 T = TypeVar("T")
@@ -106,16 +107,12 @@ class JsonRpcEndpoints:
         return reply["result"]
 
     def _read(self, response: httpx.Response, url: str, method: str) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > self.max_answer_bytes:
-                raise MalformedChainAnswer(
-                    f"the answer is larger than {self.max_answer_bytes} bytes", url=url, method=method
-                )
-            chunks.append(chunk)
-        return b"".join(chunks)
+        raw = read_at_most(response, self.max_answer_bytes)
+        if raw is None:
+            raise MalformedChainAnswer(
+                f"the answer is larger than {self.max_answer_bytes} bytes", url=url, method=method
+            )
+        return raw
 
     # -- every endpoint -----------------------------------------------------------------------------
 
