@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,7 +28,15 @@ TICKET_EXAMPLE = "250912101108115409"
 TRANSITION_ID_EXAMPLE = "ccms-250912101108115409-1"
 
 
-def _pattern(regex: Any) -> str:
+#: Classes whose meaning depends on the engine: Unicode in pydantic-core's (and JSON Schema's), ASCII in the
+#: verifier's ``re.ASCII`` patterns. A field pattern taken from the verifier spells its characters out instead.
+_ENGINE_DEPENDENT = re.compile(r"(?<!\\)(?:\\\\)*\\[dDwWsSbB]")
+
+
+def _pattern(regex: re.Pattern[str]) -> str:
+    """The verifier's ``regex`` as a whole-value pydantic pattern, which must match exactly the same strings."""
+    if _ENGINE_DEPENDENT.search(regex.pattern):
+        raise ValueError(f"{regex.pattern!r} uses a class that pydantic reads as Unicode, the verifier as ASCII")
     return f"^(?:{regex.pattern})$"
 
 

@@ -28,7 +28,9 @@ HASH_HEX_RE = re.compile(r"[0-9a-f]{64}")
 COMMITMENT_RE = re.compile(r"sha256:[0-9a-f]{64}")
 ORIGIN_RE = re.compile(r"[\x21-\x7e]{1,255}")
 # RFC 3339 with an explicit offset and exactly millisecond precision (DESIGN §3).
-AT_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(Z|[+-]([01]\d|2[0-3]):[0-5]\d)", re.ASCII)
+AT_RE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])", re.ASCII
+)
 
 
 @quick_init
