@@ -79,8 +79,29 @@ def seed(ledger: Ledger, data: DataDir, tickets: int, base_url: str) -> None:
         print(f"            curl -H 'X-Query-Code: {code}' {base_url}/v1/public/tickets/{ticket}")
 
 
+class StoppedStarting(BaseException):
+    """SIGINT or SIGTERM arrived while ``run`` was still starting (a BaseException, like KeyboardInterrupt, so
+    that no ``except Exception`` on the way swallows it): what was started so far is stopped on the way out."""
+
+
+def _stop_starting(signum: int, _frame: object) -> None:
+    raise StoppedStarting(signum)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # Until serving starts, a signal unwinds the start-up (devnet stopped, database closed) instead of killing
+    # the process where it stands, as SIGTERM's default would; then the stop handlers below take over.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _stop_starting)
+    try:
+        return _run(args)
+    except StoppedStarting as stopped:
+        print(f"stopped by {signal.Signals(stopped.args[0]).name} while starting", flush=True)
+        return 0
+
+
+def _run(args: argparse.Namespace) -> int:
     args.development = not args.production
     data = DataDir(args.data)
     if not data.exists():
@@ -120,7 +141,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
         try:
-            started = _serve(args, settings, data, ledger)
+            started = stop.is_set() or _serve(args, settings, data, ledger)  # not served if stopped just now
         finally:
             stop.set()
             anchoring.join(timeout=30)

@@ -9,6 +9,7 @@ import base64
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -47,12 +48,16 @@ class Stack:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, *extra: str) -> None:
+    def launch(self, *extra: str) -> subprocess.Popen[bytes]:
+        """Start ``run`` without waiting for it to serve."""
         command = [sys.executable, "-m", "api.cli", "run", "--data", str(self.data), "--port", str(self.port)]
         command += ["--chain-port", str(self.chain_port), "--interval", "0.5", *extra]
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ))
-        wait_until_ready(self.url, self.process, self.log, timeout=120)
+        return self.process
+
+    def start(self, *extra: str) -> None:
+        wait_until_ready(self.url, self.launch(*extra), self.log, timeout=120)
 
     def stop(self, signum: int = signal.SIGTERM) -> int:
         assert self.process is not None
@@ -144,4 +149,33 @@ def test_run_serves_anchors_and_survives_restarts(stack: Stack) -> None:
     stack.start()
     for transition_id in ("run-1", "run-2"):
         assert wait_anchored(stack.url, token, transition_id)["status"] == "anchored"
+    assert stack.stop() == 0
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_while_starting_stops_what_was_started(stack: Stack, signum: int) -> None:
+    process = stack.launch("--demo", "3000")  # seeding takes seconds: the signal comes while it runs
+    deadline = time.monotonic() + 120
+    while b"hotline-ledger running" not in (stack.log.read_bytes() if stack.log.exists() else b""):
+        assert process.poll() is None and time.monotonic() < deadline, stack.log.read_text()
+        time.sleep(0.05)
+    assert _listening(stack.chain_port), "the devnet should be up by now"
+    process.send_signal(signum)
+    code = process.wait(timeout=60)
+    stack.process = None
+    output = stack.log.read_text()
+    assert code == 0, output
+    assert f"stopped by {signal.Signals(signum).name} while starting" in output and "Traceback" not in output, output
+    assert not _listening(stack.port), "the API should not have started"
+    deadline = time.monotonic() + 10  # stopped by run on its way out, not left to notice its parent is gone
+    while _listening(stack.chain_port):
+        assert time.monotonic() < deadline, "the devnet outlived the start-up"
+        time.sleep(0.05)
+    stack.start()  # and the next start carries on
+    assert httpx.get(f"{stack.url}/readyz").status_code == 200
     assert stack.stop() == 0
