@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from api.settings import Settings
 from ledger.anchoring.development import refuse_development_key
 from ledger.errors import LogStateError
+from ledger.json_file import read_json_file
 from ledger.keys import is_development_key
 from verifier.errors import FormatError
 from verifier.note import NoteSigner
@@ -38,7 +38,7 @@ def refuse_development_keys(settings: Settings) -> None:
 
 def _keystore_address(path: Path) -> str:
     try:
-        address = json.loads(path.read_text())["address"]
+        address = read_json_file(path)["address"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise LogStateError(f"{path}: not an Ethereum keystore with an address ({type(exc).__name__})") from exc
     if not isinstance(address, str):

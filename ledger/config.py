@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ledger.errors import LogStateError
+from ledger.json_file import read_json_file
 from ledger.keys import load_or_create_operator_key
 from ledger.payloads import PayloadKey
 from ledger.policies import load_policy
@@ -54,7 +55,7 @@ class DataDir:
         if not self.exists():
             raise LogStateError(f"{self.path} is not a ledger data directory (run `hotline-ledger init` first)")
         try:
-            settings = json.loads(self.settings_file.read_text())
+            settings = read_json_file(self.settings_file)
             return {"origin": str(settings["origin"]), "database": str(settings["database"])}
         except (ValueError, KeyError, TypeError) as exc:
             raise LogStateError(f"{self.settings_file} is damaged: {exc}") from exc

@@ -22,6 +22,7 @@ from ledger.anchoring.contract import ContractArtifact, load_artifact, log_id
 from ledger.anchoring.receipts import wait_receipt
 from ledger.anchoring.sender import CallReverted, Fees, TxSender
 from ledger.errors import LedgerError
+from ledger.json_file import read_json_file
 
 ADDRESS_RE = re.compile(r"0x[0-9a-fA-F]{40}")
 HASH_RE = re.compile(r"0x[0-9a-f]{64}")
@@ -60,7 +61,7 @@ class Deployment:
             DeploymentError: missing, unreadable, or a field is absent or malformed.
         """
         try:
-            document: Any = json.loads(path.read_text())
+            document: Any = read_json_file(path)
         except FileNotFoundError as exc:
             raise DeploymentError(f"{path} does not exist: deploy the contract first", path=str(path)) from exc
         except (OSError, ValueError) as exc:

@@ -17,6 +17,7 @@ from eth_account.signers.local import LocalAccount
 
 from ledger.anchoring.development import DEV_ACCOUNT_COUNT, development_accounts, refuse_development_key
 from ledger.errors import LedgerError
+from ledger.json_file import read_json_file
 
 DEV_PREFIX = "dev:"
 
@@ -58,7 +59,7 @@ def load_chain_key(spec: str, *, password: str | None, development: bool, what: 
 
 def _from_keystore(path: Path, password: str | None, what: str) -> LocalAccount:
     try:
-        document = json.loads(path.read_text())
+        document = read_json_file(path)
     except FileNotFoundError as exc:
         raise ChainKeyError(f"the {what} file {path} does not exist", path=str(path)) from exc
     except (OSError, ValueError) as exc:

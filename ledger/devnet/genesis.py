@@ -19,6 +19,7 @@ from eth_utils.currency import to_wei
 from ledger.anchoring.development import development_accounts
 from ledger.devnet.errors import DevnetStateError
 from ledger.devnet.journal import fsync_directory
+from ledger.json_file import read_json_file
 
 SETTINGS_FORMAT = "hotline.devnet/v1"
 CHAIN_ID = 12345
@@ -60,7 +61,7 @@ def load_genesis(path: Path) -> Genesis | None:
         DevnetStateError: the file is unreadable, of another format, or lacks a field.
     """
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = read_json_file(path)
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
