@@ -7,11 +7,11 @@ overflows the C stack in processes where py_ecc has raised the recursion limit (
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from verifier.canonical import MAX_PARSE_DEPTH, nested_deeper_than
+from verifier.canonical import loads_within_depth
+from verifier.errors import FormatError
 
 
 def read_json_file(path: Path) -> Any:
@@ -22,7 +22,7 @@ def read_json_file(path: Path) -> Any:
             so that callers' usual ``except ValueError`` covers each.
         OSError: the file cannot be read (FileNotFoundError when it does not exist).
     """
-    text = path.read_text(encoding="utf-8")
-    if nested_deeper_than(text, MAX_PARSE_DEPTH):
-        raise ValueError(f"JSON nested deeper than {MAX_PARSE_DEPTH} levels")
-    return json.loads(text)
+    try:
+        return loads_within_depth(path.read_text(encoding="utf-8"))
+    except FormatError as exc:
+        raise ValueError(exc.message) from exc

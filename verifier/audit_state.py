@@ -25,7 +25,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from verifier.canonical import check_depth
+from verifier.canonical import loads_within_depth
 from verifier.document import Fields
 from verifier.entry_walk import EntryWalk
 from verifier.errors import FormatError
@@ -134,9 +134,7 @@ def load_progress(path: Path, trust: Trust) -> AuditProgress | None:
     if path.stat().st_size > MAX_PROGRESS_BYTES:
         raise FormatError(f"{path} is larger than {MAX_PROGRESS_BYTES} bytes")
     try:
-        text = path.read_bytes().decode("utf-8")
-        check_depth(text)  # before the recursive decoder, whatever the recursion limit
-        fields = Fields(json.loads(text), str(path))
+        fields = Fields(loads_within_depth(path.read_bytes().decode("utf-8")), str(path))
     except FormatError as exc:
         raise FormatError(f"{path} is not a progress file: {exc.message}") from exc
     except ValueError as exc:

@@ -176,6 +176,18 @@ def check_depth(text: str) -> None:
         raise FormatError(f"JSON nested deeper than {MAX_PARSE_DEPTH} levels")
 
 
+def loads_within_depth(text: str) -> Any:
+    """``json.loads(text)`` after ``check_depth``: plain JSON (floats, duplicate keys and all), but never deeper
+    than the decoder's recursion can take, whatever the recursion limit.
+
+    Raises:
+        FormatError: nested deeper than ``MAX_PARSE_DEPTH``.
+        ValueError: not JSON.
+    """
+    check_depth(text)
+    return json.loads(text)
+
+
 def check_value_depth(text: str, start: int) -> None:
     """``check_depth`` for the one value that starts at ``start`` in ``text``, scanning only as far as it goes."""
     if _deeper(text, start, MAX_PARSE_DEPTH, one_value=True):

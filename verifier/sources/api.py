@@ -19,7 +19,7 @@ from urllib.parse import quote
 import httpx
 
 from verifier import entries_page
-from verifier.canonical import check_depth
+from verifier.canonical import loads_within_depth
 from verifier.entries_page import EntriesPage, PageError
 from verifier.errors import FormatError, SourceError
 from verifier.limits import MAX_ENTRY_BYTES, MAX_NOTE_BYTES, MAX_PROOF_HASHES
@@ -157,9 +157,7 @@ def _decoded(response: Answer, path: str) -> Any:
     """The JSON of an answer, its nesting bounded before the recursive decoder sees it (whatever the recursion
     limit: a process that imports py_ecc has it raised so far that deep nesting overflows the C stack)."""
     try:
-        text = response.content.decode("utf-8")
-        check_depth(text)
-        return json.loads(text)
+        return loads_within_depth(response.content.decode("utf-8"))
     except FormatError as exc:
         raise MalformedAnswer(f"the API's answer to {path} is {exc}") from exc
     except ValueError as exc:
