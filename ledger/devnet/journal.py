@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from ledger.devnet.errors import DevnetStateError
+from verifier.canonical import loads_within_depth
+from verifier.errors import FormatError
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +54,8 @@ def decode_line(line: bytes) -> Record | None:
     if hashlib.sha256(body).hexdigest().encode("ascii") != checksum:
         return None
     try:
-        record = json.loads(body)
-    except ValueError:
+        record = loads_within_depth(body.decode("utf-8"))
+    except (FormatError, ValueError):  # nested deeper than a record is, or not JSON: a bad line like any other
         return None
     return record if isinstance(record, dict) else None
 

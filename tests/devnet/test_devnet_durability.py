@@ -7,6 +7,7 @@ the ways a crash can (a torn last record) and the ways it cannot (a damaged reco
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
@@ -148,6 +149,13 @@ def test_a_damaged_last_line_is_discarded_but_a_damaged_middle_record_is_fatal(
         # So does a line moved out of order (each record's checksum is fine, its seq is not).
         path.write_bytes(b"".join([*lines[:3], lines[4], lines[3], *lines[5:]]))
         with pytest.raises(DevnetError, match="has seq 5, expected 4"):
+            restart(directory).start()
+        # A record nested deeper than the JSON decoder's recursion, planted with a valid checksum: damaged too,
+        # not a crash of the devnet's replay.
+        body = b"[" * 200_000 + b"]" * 200_000
+        planted = hashlib.sha256(body).hexdigest().encode() + b" " + body + b"\n"
+        path.write_bytes(b"".join([*lines[:3], planted, *lines[4:]]))
+        with pytest.raises(DevnetError, match=r"record 4 at byte \d+ is damaged and records follow it"):
             restart(directory).start()
     finally:
         path.write_bytes(good)
