@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.background_server import BackgroundServer
+from tests.evidence import malicious_api as m
 from verifier.sources import api as api_source
 from verifier.sources.api import ApiUnavailable, LogApi, MalformedAnswer
 from verifier.sources.chain_errors import MalformedChainAnswer
@@ -112,3 +113,20 @@ def test_the_chain_client_refuses_a_declared_length_over_its_bound_before_readin
         with pytest.raises(MalformedChainAnswer, match=f"larger than {LIMIT} bytes"):
             endpoints.call(server.url, "eth_chainId", [])
         assert server.sent == 0
+
+
+def test_an_error_answer_nested_too_deep_has_no_detail_and_no_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Read in full (the bound raised for the test), so that only the nesting bound stands between it and the
+    # recursive decoder (this process has py_ecc's raised recursion limit: the C stack would overflow).
+    body = b"[" * 200_000 + b"]" * 200_000
+    monkeypatch.setattr(api_source, "MAX_PROBLEM_BYTES", len(body))
+
+    def upstream(path: str, headers: dict[str, str]) -> m.Reply:
+        return 500, "application/problem+json", body, 0.0
+
+    with (
+        m.MaliciousApi(upstream) as server,
+        LogApi(server.url, timeout=10) as api,
+        pytest.raises(ApiUnavailable, match=r"^the API answered /v1/checkpoint with HTTP 500$"),
+    ):
+        api.latest_checkpoint()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
 import re
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -64,8 +63,8 @@ def _problem_detail(kind: str, body: bytes | None) -> str:
     if body is None or not kind.startswith("application/problem+json"):
         return ""
     try:
-        problem = json.loads(body)
-    except ValueError:
+        problem = loads_within_depth(body.decode("utf-8"))
+    except (FormatError, ValueError):
         return ""
     return f": {problem.get('detail', '')}"[:300] if isinstance(problem, dict) else ""
 
